@@ -1,0 +1,66 @@
+"""Registration and the small user representation used in lists."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+User = get_user_model()
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """The spec's `User`: registration input; the response omits the passwords."""
+
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"}, trim_whitespace=False
+    )
+    password2 = serializers.CharField(
+        write_only=True,
+        max_length=128,
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        help_text="The password again; must match `password`.",
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "password", "password2"]
+        read_only_fields = ["id"]
+
+    def validate_username(self, value: str) -> str:
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("A user with that username already exists.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["password"] != attrs["password2"]:
+            raise serializers.ValidationError({"password2": ["The two passwords do not match."]})
+        candidate = User(username=attrs.get("username", ""), email=attrs.get("email", ""))
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        return attrs
+
+    def create(self, validated_data: dict):
+        validated_data.pop("password2")
+        return User.objects.create_user(
+            username=validated_data["username"],
+            email=validated_data.get("email", ""),
+            password=validated_data["password"],
+        )
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    """A user as other users see them: id and username."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username"]
+        read_only_fields = fields
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField(write_only=True, help_text="The refresh token to revoke.")

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set everything up and run the whole suite: lint, schema validation, the tests on
+# SQLite, then the tests again on a throwaway PostgreSQL started here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh requirements-dev.txt
+unset DATABASE_URL REDIS_URL
+export DJANGO_SETTINGS_MODULE=oneonone.settings
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+echo "== migrations are up to date"
+.venv/bin/python manage.py makemigrations --check --dry-run
+
+echo "== OpenAPI schema validates without warnings"
+.venv/bin/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+echo "== tests on SQLite"
+.venv/bin/pytest -q -p no:cacheprovider "$@"
+
+echo "== tests on PostgreSQL"
+eval "$(scripts/pg-throwaway.sh)"
+trap 'scripts/pg-throwaway.sh stop "$PG_TMPDIR"' EXIT
+.venv/bin/pytest -q -p no:cacheprovider "$@"

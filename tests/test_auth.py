@@ -1,0 +1,250 @@
+"""Register, login, refresh with rotation, logout, throttling and token checks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from accounts.throttles import AuthRateThrottle, RegisterRateThrottle
+from tests.factories import PASSWORD, UserFactory
+
+User = get_user_model()
+pytestmark = pytest.mark.django_db
+
+GOOD = {
+    "username": "dora",
+    "email": "dora@example.com",
+    "password": "s3cure-Passw0rd!",
+    "password2": "s3cure-Passw0rd!",
+}
+
+
+def register(client, **overrides):
+    return client.post("/auth/register/", {**GOOD, **overrides}, format="json")
+
+
+class TestRegister:
+    def test_creates_user_and_hides_passwords(self, api_client):
+        response = register(api_client)
+        assert response.status_code == 201
+        user = User.objects.get(username="dora")
+        assert response.json() == {"id": user.id, "username": "dora", "email": "dora@example.com"}
+        assert user.check_password(GOOD["password"])
+
+    def test_email_is_optional(self, api_client):
+        body = {k: v for k, v in GOOD.items() if k != "email"}
+        response = api_client.post("/auth/register/", body, format="json")
+        assert response.status_code == 201
+        assert response.json()["email"] == ""
+
+    @pytest.mark.parametrize("fmt", ["multipart", None])
+    def test_accepts_form_bodies(self, api_client, fmt):
+        response = (
+            api_client.post("/auth/register/", GOOD, format=fmt)
+            if fmt
+            else api_client.post(
+                "/auth/register/",
+                "&".join(f"{k}={v}" for k, v in GOOD.items()),
+                content_type="application/x-www-form-urlencoded",
+            )
+        )
+        assert response.status_code == 201
+
+    def test_mismatched_passwords(self, api_client):
+        response = register(api_client, password2="something-else-9")
+        assert response.status_code == 400
+        assert response.json() == {"password2": ["The two passwords do not match."]}
+        assert not User.objects.filter(username="dora").exists()
+
+    @pytest.mark.parametrize(
+        ("password", "message"),
+        [
+            ("short1!", "This password is too short. It must contain at least 8 characters."),
+            ("12345678901", "This password is entirely numeric."),
+            ("password", "This password is too common."),
+        ],
+    )
+    def test_weak_password(self, api_client, password, message):
+        response = register(api_client, password=password, password2=password)
+        assert response.status_code == 400
+        assert message in response.json()["password"]
+
+    def test_password_like_username(self, api_client):
+        response = register(api_client, username="doraexplorer", password="doraexplorer", password2="doraexplorer")
+        assert response.status_code == 400
+        assert "The password is too similar to the username." in response.json()["password"]
+
+    def test_taken_username_any_case(self, api_client):
+        UserFactory(username="Dora")
+        response = register(api_client)
+        assert response.status_code == 400
+        assert response.json() == {"username": ["A user with that username already exists."]}
+
+    @pytest.mark.parametrize("username", ["has space", "semi;colon", "", "x" * 151])
+    def test_malformed_username(self, api_client, username):
+        response = register(api_client, username=username)
+        assert response.status_code == 400
+        assert "username" in response.json()
+
+    def test_malformed_email(self, api_client):
+        response = register(api_client, email="not-an-email")
+        assert response.status_code == 400
+        assert response.json() == {"email": ["Enter a valid email address."]}
+
+    def test_missing_fields(self, api_client):
+        response = api_client.post("/auth/register/", {}, format="json")
+        assert response.status_code == 400
+        assert set(response.json()) == {"username", "password", "password2"}
+
+    def test_read_only_and_unknown_fields_are_ignored(self, api_client):
+        response = register(api_client, id=999, is_staff=True, is_superuser=True)
+        assert response.status_code == 201
+        user = User.objects.get(username="dora")
+        assert response.json()["id"] == user.id
+        assert not user.is_staff
+        assert not user.is_superuser
+
+    def test_throttled(self, api_client, monkeypatch):
+        monkeypatch.setattr(RegisterRateThrottle, "THROTTLE_RATES", {"register": "2/hour"})
+        codes = [register(api_client, username=f"u{i}").status_code for i in range(3)]
+        assert codes == [201, 201, 429]
+
+
+class TestLogin:
+    def test_returns_token_pair(self, api_client, user):
+        response = api_client.post("/auth/login/", {"username": "alice", "password": PASSWORD}, format="json")
+        assert response.status_code == 200
+        body = response.json()
+        assert set(body) == {"access", "refresh"}
+        assert AccessToken(body["access"])["user_id"] == str(user.id)
+
+    def test_wrong_password(self, api_client, user):
+        response = api_client.post("/auth/login/", {"username": "alice", "password": "nope"}, format="json")
+        assert response.status_code == 401
+        assert response.json() == {"detail": "No active account found with the given credentials"}
+
+    def test_unknown_user_same_answer(self, api_client, db):
+        response = api_client.post("/auth/login/", {"username": "ghost", "password": "nope"}, format="json")
+        assert response.status_code == 401
+        assert response.json() == {"detail": "No active account found with the given credentials"}
+
+    def test_inactive_user(self, api_client, user):
+        user.is_active = False
+        user.save()
+        response = api_client.post("/auth/login/", {"username": "alice", "password": PASSWORD}, format="json")
+        assert response.status_code == 401
+
+    def test_missing_fields(self, api_client, db):
+        response = api_client.post("/auth/login/", {}, format="json")
+        assert response.status_code == 400
+        assert set(response.json()) == {"username", "password"}
+
+    def test_throttled_even_with_spoofed_forwarded_for(self, api_client, user, monkeypatch):
+        monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+        codes = [
+            api_client.post(
+                "/auth/login/",
+                {"username": "alice", "password": "wrong"},
+                format="json",
+                HTTP_X_FORWARDED_FOR=f"10.0.0.{i}",
+            ).status_code
+            for i in range(4)
+        ]
+        assert codes == [401, 401, 401, 429]
+        response = api_client.post("/auth/login/", {"username": "alice", "password": PASSWORD}, format="json")
+        assert response.status_code == 429
+        assert "Retry-After" in response.headers
+
+
+class TestRefreshAndLogout:
+    def login(self, client):
+        return client.post("/auth/login/", {"username": "alice", "password": PASSWORD}, format="json").json()
+
+    def test_rotation_blacklists_the_used_token(self, api_client, user):
+        tokens = self.login(api_client)
+        response = api_client.post("/auth/refresh/", {"refresh": tokens["refresh"]}, format="json")
+        assert response.status_code == 200
+        fresh = response.json()
+        assert set(fresh) == {"access", "refresh"}
+        assert fresh["refresh"] != tokens["refresh"]
+        again = api_client.post("/auth/refresh/", {"refresh": tokens["refresh"]}, format="json")
+        assert again.status_code == 401
+        assert again.json()["code"] == "token_not_valid"
+        assert api_client.post("/auth/refresh/", {"refresh": fresh["refresh"]}, format="json").status_code == 200
+
+    def test_logout_revokes_refresh_token(self, api_client, user):
+        tokens = self.login(api_client)
+        assert api_client.post("/auth/logout/", {"refresh": tokens["refresh"]}, format="json").status_code == 204
+        response = api_client.post("/auth/refresh/", {"refresh": tokens["refresh"]}, format="json")
+        assert response.status_code == 401
+        assert api_client.post("/auth/logout/", {"refresh": tokens["refresh"]}, format="json").status_code == 401
+
+    def test_logout_with_garbage(self, api_client, db):
+        assert api_client.post("/auth/logout/", {"refresh": "garbage"}, format="json").status_code == 401
+        assert api_client.post("/auth/logout/", {}, format="json").status_code == 400
+
+    def test_access_token_is_not_a_refresh_token(self, api_client, user):
+        tokens = self.login(api_client)
+        assert api_client.post("/auth/refresh/", {"refresh": tokens["access"]}, format="json").status_code == 401
+
+    def test_refresh_with_garbage(self, api_client, db):
+        response = api_client.post("/auth/refresh/", {"refresh": "not.a.token"}, format="json")
+        assert response.status_code == 401
+
+
+class TestAccessTokens:
+    URL = "/contacts/friends/"
+
+    def test_no_token(self, api_client, db):
+        response = api_client.get("/healthz/")
+        assert response.status_code == 200
+        assert api_client.get("/auth/whoami-does-not-exist/").status_code == 404
+
+    def test_refresh_token_is_not_an_access_token(self, api_client, user):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user)}")
+        response = api_client.get("/schema/")
+        assert response.status_code == 401
+
+    def test_tampered_token(self, api_client, user):
+        token = str(AccessToken.for_user(user))
+        head, payload, signature = token.split(".")
+        tampered = f"{head}.{payload}.{signature[:-4]}AAAA"
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tampered}")
+        assert api_client.get("/schema/").status_code == 401
+
+    def test_expired_token(self, api_client, user):
+        token = AccessToken.for_user(user)
+        token.set_exp(lifetime=-timedelta(seconds=1))
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = api_client.get("/schema/")
+        assert response.status_code == 401
+        assert response.data["code"] == "token_not_valid"
+
+    def test_token_of_deleted_user(self, api_client, user):
+        token = AccessToken.for_user(user)
+        user.delete()
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert api_client.get("/schema/").status_code == 401
+
+
+def test_health_checks_database(api_client, db):
+    response = api_client.get("/healthz/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_unknown_url_is_json_404(api_client, db):
+    response = api_client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_docs_are_served_without_internet(api_client, db):
+    html = api_client.get("/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn" not in html.lower()
+    assert api_client.get("/redoc/").status_code == 200
