@@ -248,3 +248,10 @@ def test_docs_are_served_without_internet(api_client, db):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower()
     assert api_client.get("/redoc/").status_code == 200
+
+
+def test_oversized_body_is_413(api_client, db, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api_client.post("/auth/register/", {**GOOD, "email": "x" * 2000}, format="json")
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("Request body too large")
