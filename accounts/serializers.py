@@ -62,5 +62,14 @@ class UserSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MeSerializer(serializers.ModelSerializer):
+    """The signed-in user."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email"]
+        read_only_fields = fields
+
+
 class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField(write_only=True, help_text="The refresh token to revoke.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework_simplejwt.serializers import (
     TokenBlacklistSerializer,
@@ -13,7 +13,7 @@ from rest_framework_simplejwt.serializers import (
 )
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenViewBase
 
-from accounts.serializers import LogoutSerializer, UserSerializer
+from accounts.serializers import LogoutSerializer, MeSerializer, UserSerializer
 from accounts.throttles import AuthRateThrottle, RegisterRateThrottle
 from oneonone.schema import ERROR_REF
 
@@ -114,3 +114,19 @@ class LogoutView(TokenViewBase):
     def post(self, request, *args, **kwargs):
         super().post(request, *args, **kwargs)  # validates and blacklists, or raises 400/401
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="auth_me",
+        summary="The current user",
+        description="Who the access token (or session) belongs to.",
+        tags=["auth"],
+    )
+)
+class MeView(generics.RetrieveAPIView):
+    serializer_class = MeSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_object(self):
+        return self.request.user

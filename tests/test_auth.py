@@ -199,13 +199,21 @@ class TestAccessTokens:
     URL = "/contacts/friends/"
 
     def test_no_token(self, api_client, db):
-        response = api_client.get("/healthz/")
+        response = api_client.get("/auth/me/")
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Authentication credentials were not provided."}
+
+    def test_valid_token(self, auth_client, user):
+        response = auth_client.get("/auth/me/")
         assert response.status_code == 200
-        assert api_client.get("/auth/whoami-does-not-exist/").status_code == 404
+        assert response.json() == {"id": user.id, "username": "alice", "email": "alice@example.com"}
+
+    def test_schema_is_public(self, api_client, db):
+        assert api_client.get("/schema/").status_code == 200
 
     def test_refresh_token_is_not_an_access_token(self, api_client, user):
         api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user)}")
-        response = api_client.get("/schema/")
+        response = api_client.get("/auth/me/")
         assert response.status_code == 401
 
     def test_tampered_token(self, api_client, user):
@@ -213,13 +221,13 @@ class TestAccessTokens:
         head, payload, signature = token.split(".")
         tampered = f"{head}.{payload}.{signature[:-4]}AAAA"
         api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tampered}")
-        assert api_client.get("/schema/").status_code == 401
+        assert api_client.get("/auth/me/").status_code == 401
 
     def test_expired_token(self, api_client, user):
         token = AccessToken.for_user(user)
         token.set_exp(lifetime=-timedelta(seconds=1))
         api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        response = api_client.get("/schema/")
+        response = api_client.get("/auth/me/")
         assert response.status_code == 401
         assert response.data["code"] == "token_not_valid"
 
@@ -227,7 +235,7 @@ class TestAccessTokens:
         token = AccessToken.for_user(user)
         user.delete()
         api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        assert api_client.get("/schema/").status_code == 401
+        assert api_client.get("/auth/me/").status_code == 401
 
 
 def test_health_checks_database(api_client, db):
@@ -255,3 +263,48 @@ def test_oversized_body_is_413(api_client, db, settings):
     response = api_client.post("/auth/register/", {**GOOD, "email": "x" * 2000}, format="json")
     assert response.status_code == 413
     assert response.json()["detail"].startswith("Request body too large")
+
+
+class TestForgedTokens:
+    """Tokens an attacker could build: each answers 401, never 500."""
+
+    @staticmethod
+    def b64(data: dict) -> str:
+        import base64
+        import json
+
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    def get_with(self, client, token: str):
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client.get("/auth/me/")
+
+    def test_alg_none(self, api_client, user):
+        claims = dict(AccessToken.for_user(user).payload)
+        token = f"{self.b64({'alg': 'none', 'typ': 'JWT'})}.{self.b64(claims)}."
+        assert self.get_with(api_client, token).status_code == 401
+
+    def test_signed_with_another_key(self, api_client, user):
+        import jwt
+
+        claims = dict(AccessToken.for_user(user).payload)
+        token = jwt.encode(claims, "not-the-server-key-but-long-enough-for-hs256", algorithm="HS256")
+        assert self.get_with(api_client, token).status_code == 401
+
+    def test_payload_swapped_to_another_user(self, api_client, user, other_user):
+        token = str(AccessToken.for_user(user))
+        head, _, signature = token.split(".")
+        claims = dict(AccessToken.for_user(user).payload)
+        claims["user_id"] = str(other_user.id)
+        assert self.get_with(api_client, f"{head}.{self.b64(claims)}.{signature}").status_code == 401
+
+    @pytest.mark.parametrize("header", ["Bearer", "Bearer a.b", "Token abc", "Bearer \x00", "Basic Zm9vOmJhcg=="])
+    def test_malformed_headers(self, api_client, db, header):
+        api_client.credentials(HTTP_AUTHORIZATION=header)
+        assert api_client.get("/auth/me/").status_code == 401
+
+    def test_token_of_deactivated_user(self, api_client, user):
+        token = AccessToken.for_user(user)
+        user.is_active = False
+        user.save()
+        assert self.get_with(api_client, str(token)).status_code == 401
