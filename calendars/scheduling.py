@@ -1,0 +1,386 @@
+"""Best meeting times: a pure computation from days, timeslots and who takes part (no ORM, no database).
+
+See docs/scheduling.md for the rules. The entry point is `suggest_meeting_times`.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from itertools import pairwise
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "MAX_DURATION",
+    "MAX_LIMIT",
+    "CandidateDay",
+    "NoSuggestionReason",
+    "ReasonCode",
+    "Score",
+    "Slot",
+    "Suggestion",
+    "SuggestionResult",
+    "suggest_meeting_times",
+]
+
+MAX_DURATION = 24 * 60
+MAX_LIMIT = 50
+
+_US_PER_MINUTE = 60_000_000
+# Weight of the creator in the sweep counter: larger than any possible number of participants, so one
+# integer says both "is the creator in" (counter >= weight) and "how many others are" (counter - weight).
+_CREATOR_WEIGHT = 1 << 40
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateDay:
+    """A candidate day of the calendar; ranking 1 is the most preferred."""
+
+    date: date
+    ranking: int
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One owner's availability: wall-clock times on `date` in the calendar's zone, start < end."""
+
+    owner: str
+    date: date
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """The parts that decided the order: more available first, then day ranking, then earlier start."""
+
+    available_count: int
+    participant_total: int
+    day_ranking: int
+    start: time
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "available_count": self.available_count,
+            "participant_total": self.participant_total,
+            "day_ranking": self.day_ranking,
+            "start": self.start.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A meeting window: wall-clock date and times, absolute aware datetimes, and who can make it."""
+
+    date: date
+    start_time: time
+    end_time: time
+    starts_at: datetime
+    ends_at: datetime
+    available: tuple[str, ...]
+    missing: tuple[str, ...]
+    pending: tuple[str, ...]
+    score: Score
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form: ISO 8601 dates and times, absolute times with their UTC offset."""
+        return {
+            "date": self.date.isoformat(),
+            "start_time": self.start_time.isoformat(),
+            "end_time": self.end_time.isoformat(),
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "available": list(self.available),
+            "missing": list(self.missing),
+            "pending": list(self.pending),
+            "score": self.score.as_dict(),
+        }
+
+
+class ReasonCode(StrEnum):
+    NO_AVAILABILITY = "no_availability"
+    CREATOR_UNAVAILABLE = "creator_unavailable"
+    NO_WINDOW_LONG_ENOUGH = "no_window_long_enough"
+
+
+@dataclass(frozen=True, slots=True)
+class NoSuggestionReason:
+    code: ReasonCode
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": str(self.code), "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionResult:
+    """`suggestions` best first; `reason` says why the list is empty (None when it is not)."""
+
+    suggestions: list[Suggestion] = field(default_factory=list)
+    reason: NoSuggestionReason | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "suggestions": [s.as_dict() for s in self.suggestions],
+            "reason": self.reason.as_dict() if self.reason else None,
+        }
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _validate(*, duration: int, step: int, limit: int) -> None:
+    if not _is_int(duration) or not 1 <= duration <= MAX_DURATION:
+        raise ValueError(f"duration must be an integer number of minutes between 1 and {MAX_DURATION}.")
+    if not _is_int(step) or not 1 <= step <= 60 or 60 % step:
+        raise ValueError("step must be a number of minutes that divides 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60).")
+    if not _is_int(limit) or not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be an integer between 1 and {MAX_LIMIT}.")
+
+
+def _zone(time_zone: str | tzinfo) -> tzinfo:
+    if isinstance(time_zone, tzinfo):
+        return time_zone
+    if not isinstance(time_zone, str) or not time_zone:
+        raise ValueError("time_zone must be an IANA time zone name.")
+    try:
+        return ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"Unknown time zone {time_zone!r}.") from exc
+
+
+def _us(t: time) -> int:
+    """Microseconds since midnight (wall clock); tzinfo on the time is ignored."""
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+
+def _time(us: int) -> time:
+    seconds, micro = divmod(us, 1_000_000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return time(hour, minute, second, micro)
+
+
+def _sort_key(username: str) -> tuple[str, str]:
+    return (username.casefold(), username)
+
+
+def _instants(day: date, wall_us: int, zone: tzinfo) -> list[datetime]:
+    """The UTC instants at which the wall-clock time occurs: none in a DST gap, two in a repeated hour."""
+    naive = datetime.combine(day, _time(wall_us))
+    found: list[datetime] = []
+    for fold in (0, 1):
+        instant = naive.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+        # A wall time inside a gap does not survive the round trip (zoneinfo shifts it by the gap).
+        if instant.astimezone(zone).replace(tzinfo=None, fold=0) == naive and instant not in found:
+            found.append(instant)
+    return found
+
+
+def _resolve(day: date, start_us: int, duration_us: int, zone: tzinfo) -> tuple[datetime, datetime] | None:
+    """Absolute start and end of a wall-clock window, or None when no placement lasts exactly `duration`.
+
+    Both wall times must exist; in a repeated hour the earliest placement with the right length wins.
+    """
+    ends = _instants(day, start_us + duration_us, zone)
+    if not ends:
+        return None
+    length = timedelta(microseconds=duration_us)
+    for start in _instants(day, start_us, zone):
+        for end in ends:
+            if end - start == length:
+                return start.astimezone(zone), end.astimezone(zone)
+    return None
+
+
+def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of intervals; touching ones join (09:00-10:00 and 10:00-11:00 make 09:00-11:00)."""
+    intervals.sort()
+    merged: list[list[int]] = []
+    for start, end in intervals:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+@dataclass(slots=True)
+class _DayPlan:
+    day: CandidateDay
+    # Per person, grid-index ranges [lo, hi] of window starts that fit inside one of their merged intervals.
+    starts: list[tuple[int, int, str]]
+    chosen: list[int]
+
+
+def suggest_meeting_times(
+    *,
+    time_zone: str | tzinfo,
+    days: Sequence[CandidateDay],
+    creator: str,
+    participants: Iterable[str],
+    pending: Iterable[str] = (),
+    slots: Iterable[Slot],
+    duration: int,
+    step: int = 15,
+    limit: int = 10,
+) -> SuggestionResult:
+    """Top `limit` non-overlapping windows of `duration` minutes (starts on the `step` grid), best first.
+
+    Raises ValueError on nonsense input (bad duration, step, limit, zone, duplicate dates or users, start >= end).
+    """
+    _validate(duration=duration, step=step, limit=limit)
+    zone = _zone(time_zone)
+    participants = list(dict.fromkeys(participants))
+    pending = list(dict.fromkeys(pending))
+    if not isinstance(creator, str) or not creator:
+        raise ValueError("creator must be a username.")
+    everyone = [creator, *participants, *pending]
+    if len(set(everyone)) != len(everyone):
+        raise ValueError("The creator, participants and pending invitees must be different users.")
+    by_date: dict[date, CandidateDay] = {}
+    for day in days:
+        if day.date in by_date:
+            raise ValueError(f"Duplicate day {day.date.isoformat()}.")
+        if not _is_int(day.ranking) or day.ranking < 1:
+            raise ValueError("Day rankings must be positive integers.")
+        by_date[day.date] = day
+
+    members = {creator, *participants}
+    step_us = step * _US_PER_MINUTE
+    duration_us = duration * _US_PER_MINUTE
+    # Grid steps between a chosen start and the next start that does not overlap it.
+    gap = -(-duration_us // step_us)
+
+    # Group by day and owner; slots of non-members (pending, rejected, strangers) and of other dates do not count.
+    raw: dict[date, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    creator_has_slots = False
+    anyone_has_slots = False
+    for slot in slots:
+        start, end = _us(slot.start), _us(slot.end)
+        if start >= end:
+            raise ValueError(f"Slot of {slot.owner} on {slot.date.isoformat()} does not start before it ends.")
+        if slot.owner not in members or slot.date not in by_date:
+            continue
+        raw[slot.date][slot.owner].append((start, end))
+        anyone_has_slots = True
+        creator_has_slots = creator_has_slots or slot.owner == creator
+
+    plans: list[_DayPlan] = []
+    heap: list[tuple[int, int, int, int, int, int]] = []
+    for the_date, owners in raw.items():
+        if creator not in owners:
+            continue
+        plan = _DayPlan(day=by_date[the_date], starts=[], chosen=[])
+        deltas: dict[int, int] = defaultdict(int)
+        for owner, intervals in owners.items():
+            weight = _CREATOR_WEIGHT if owner == creator else 1
+            for start, end in _merge(intervals):
+                # Feasible starts s satisfy start <= s and s + duration <= end; keep those on the grid.
+                lo = -(-start // step_us)
+                hi = (end - duration_us) // step_us
+                if lo <= hi:
+                    plan.starts.append((lo, hi, owner))
+                    deltas[lo] += weight
+                    deltas[hi + 1] -= weight
+        index = len(plans)
+        plans.append(plan)
+        # Sweep the boundaries: between two consecutive ones the set of available people is constant.
+        counter = 0
+        positions = sorted(deltas)
+        for position, following in pairwise(positions):
+            counter += deltas[position]
+            if counter >= _CREATOR_WEIGHT:
+                others = counter - _CREATOR_WEIGHT
+                # Heap key: more people first, better ranking, earlier date, earlier start; then the segment.
+                heap.append((-others, plan.day.ranking, the_date.toordinal(), position, following - 1, index))
+    heapq.heapify(heap)
+
+    # Greedy in rank order. Each heap entry is a segment with the earliest start not yet ruled out; its key is
+    # a lower bound of the segment's best remaining window, so a popped start that is still free is the best.
+    chosen: list[tuple[_DayPlan, int, datetime, datetime]] = []
+    while heap and len(chosen) < limit:
+        neg_others, ranking, ordinal, popped, last, index = heapq.heappop(heap)
+        plan = plans[index]
+        start = _first_free(popped, plan.chosen, gap)
+        if start > last:
+            continue
+        if start != popped:
+            # Pushed back with its new key: another segment may now hold a better window.
+            heapq.heappush(heap, (neg_others, ranking, ordinal, start, last, index))
+            continue
+        placed = _resolve(plan.day.date, start * step_us, duration_us, zone)
+        if placed is None:
+            # The wall-clock window crosses a DST gap or cannot last `duration`: try the next grid start.
+            if start + 1 <= last:
+                heapq.heappush(heap, (neg_others, ranking, ordinal, start + 1, last, index))
+            continue
+        chosen.append((plan, start, *placed))
+        plan.chosen.append(start)
+        if start + gap <= last:
+            heapq.heappush(heap, (neg_others, ranking, ordinal, start + gap, last, index))
+
+    if not chosen:
+        return SuggestionResult(suggestions=[], reason=_reason(anyone_has_slots, creator_has_slots, duration, step))
+
+    pending_sorted = tuple(sorted(pending, key=_sort_key))
+    total = 1 + len(participants) + len(pending)
+    suggestions = []
+    for plan, start, starts_at, ends_at in chosen:
+        here = {owner for lo, hi, owner in plan.starts if lo <= start <= hi}
+        available = tuple(sorted(here, key=_sort_key))
+        missing = tuple(sorted((p for p in participants if p not in here), key=_sort_key))
+        start_time = _time(start * step_us)
+        suggestions.append(
+            Suggestion(
+                date=plan.day.date,
+                start_time=start_time,
+                end_time=_time(start * step_us + duration_us),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                available=available,
+                missing=missing,
+                pending=pending_sorted,
+                score=Score(
+                    available_count=len(available),
+                    participant_total=total,
+                    day_ranking=plan.day.ranking,
+                    start=start_time,
+                ),
+            )
+        )
+    return SuggestionResult(suggestions=suggestions, reason=None)
+
+
+def _first_free(start: int, taken: list[int], gap: int) -> int:
+    """The first grid start at or after `start` whose window overlaps none of the windows already taken."""
+    moved = True
+    while moved:
+        moved = False
+        for other in taken:
+            if other - gap < start < other + gap:
+                start = other + gap
+                moved = True
+    return start
+
+
+def _reason(anyone_has_slots: bool, creator_has_slots: bool, duration: int, step: int) -> NoSuggestionReason:
+    if not anyone_has_slots:
+        return NoSuggestionReason(
+            ReasonCode.NO_AVAILABILITY, "Nobody has marked any availability on the calendar's days yet."
+        )
+    if not creator_has_slots:
+        return NoSuggestionReason(
+            ReasonCode.CREATOR_UNAVAILABLE, "The creator has not marked any availability on the calendar's days yet."
+        )
+    return NoSuggestionReason(
+        ReasonCode.NO_WINDOW_LONG_ENOUGH,
+        f"No {duration}-minute window starting on the {step}-minute grid fits in the creator's availability.",
+    )
