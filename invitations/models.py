@@ -5,12 +5,27 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 
 class InvitationStatus(models.TextChoices):
-    PENDING = "pending", "pending"
-    ACCEPTED = "accepted", "accepted"
-    REJECTED = "rejected", "rejected"
+    """`InvitationStatusEnum`: where an invitation stands."""
+
+    PENDING = "pending", "waiting for the invitee's answer"
+    ACCEPTED = "accepted", "the invitee is a participant"
+    REJECTED = "rejected", "the invitee declined"
+
+
+class InvitationAnswer(models.TextChoices):
+    """`InvitationEditStatusEnum`: what an invitee may send; same values as InvitationStatus.
+
+    The labels differ on purpose: drf-spectacular names one enum component per
+    (value, label) set, and the spec wants two components.
+    """
+
+    PENDING = "pending", "refused: an answer cannot go back to pending"
+    ACCEPTED = "accepted", "accept: become a participant"
+    REJECTED = "rejected", "reject: decline, or leave the calendar if accepted before"
 
 
 class Invitation(models.Model):
@@ -20,6 +35,8 @@ class Invitation(models.Model):
     invitee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
     inviter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_invitations")
     status = models.CharField(max_length=8, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    # Reset when a rejected invitee is invited again (same row), so the inbox sorts by the latest invite.
+    invited_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -30,7 +47,10 @@ class Invitation(models.Model):
             models.CheckConstraint(condition=~Q(invitee=F("inviter")), name="invitation_not_self"),
             models.CheckConstraint(condition=Q(status__in=InvitationStatus.values), name="invitation_status_valid"),
         ]
-        indexes = [models.Index(fields=["invitee", "status"], name="invitation_invitee_status")]
+        indexes = [
+            models.Index(fields=["invitee", "status"], name="invitation_invitee_status"),
+            models.Index(fields=["invitee", "-invited_at"], name="invitation_invitee_invited"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.invitee_id} to {self.calendar_id}: {self.status}"

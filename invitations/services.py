@@ -1,12 +1,91 @@
-"""Writes on invitations that other areas call too."""
+"""Writes on invitations: invite, answer, revoke, and ending invitations between two users."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
+from rest_framework.exceptions import NotFound
 
-from calendars.models import TimeSlot
-from invitations.models import Invitation
+from calendars.models import Calendar, TimeSlot
+from contacts.models import Contact, ContactStatus
+from invitations.models import Invitation, InvitationStatus
+from oneonone.exceptions import Conflict
+
+ALREADY_INVITED = "{username} is already invited to this calendar."
+
+
+def _remove_timeslots(*, calendar_id: int, owner_id: int) -> None:
+    TimeSlot.objects.filter(day__calendar_id=calendar_id, owner_id=owner_id).delete()
+
+
+@transaction.atomic
+def invitation_create(*, calendar: Calendar, invitee) -> Invitation:
+    """Invite a friend of the calendar's creator; a rejected invitation is sent again (same row).
+
+    Raises ValidationError (keyed `invitee_username`) for myself or a non-friend, and
+    Conflict when the invitee is already pending or accepted.
+    """
+    creator = calendar.creator
+    if invitee.pk == creator.pk:
+        raise ValidationError({"invitee_username": "You cannot invite yourself."})
+    # Locking the friendship row makes a concurrent unfriend or block wait for this
+    # transaction, so its invitations_end_between sees (and removes) the new invitation.
+    friendship = (
+        Contact.objects.between(creator, invitee).filter(status=ContactStatus.FRIENDS).select_for_update().first()
+    )
+    if friendship is None:
+        raise ValidationError({"invitee_username": "You can only invite your friends."})
+
+    existing = Invitation.objects.select_for_update().filter(calendar=calendar, invitee=invitee).first()
+    if existing is not None:
+        if existing.status != InvitationStatus.REJECTED:
+            raise Conflict(ALREADY_INVITED.format(username=invitee.username))
+        existing.status = InvitationStatus.PENDING
+        existing.inviter = creator
+        existing.invited_at = timezone.now()
+        existing.save(update_fields=["status", "inviter", "invited_at", "updated_at"])
+        return existing
+    try:
+        # A savepoint, so a concurrent invite of the same person loses cleanly to the unique constraint.
+        with transaction.atomic():
+            return Invitation.objects.create(calendar=calendar, invitee=invitee, inviter=creator)
+    except IntegrityError as exc:
+        raise Conflict(ALREADY_INVITED.format(username=invitee.username)) from exc
+
+
+@transaction.atomic
+def invitation_answer(*, invitation: Invitation, status: str) -> Invitation:
+    """The invitee accepts or rejects; rejecting after accepting removes their timeslots.
+
+    The row is locked, so two answers at once apply one after the other.
+    """
+    if status not in (InvitationStatus.ACCEPTED, InvitationStatus.REJECTED):
+        raise ValidationError({"status": "Answer with accepted or rejected; an answer cannot go back to pending."})
+    locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+    if locked is None:  # revoked meanwhile
+        raise NotFound()
+    if locked.status == status:
+        return locked
+    if locked.status == InvitationStatus.REJECTED:
+        # Only reachable by a concurrent answer: a rejected invitee no longer sees the calendar.
+        raise Conflict("You rejected this invitation; the creator can invite you again.")
+    if status == InvitationStatus.REJECTED:
+        _remove_timeslots(calendar_id=locked.calendar_id, owner_id=locked.invitee_id)
+    locked.status = status
+    locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    """The creator deletes an invitation; an accepted invitee stops being a participant."""
+    locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+    if locked is None:  # deleted meanwhile: the outcome the caller wanted
+        return
+    _remove_timeslots(calendar_id=locked.calendar_id, owner_id=locked.invitee_id)
+    locked.delete()
 
 
 @transaction.atomic
@@ -20,8 +99,9 @@ def invitations_end_between(*, user_a, user_b) -> int:
     invitations = Invitation.objects.filter(
         Q(calendar__creator=user_a, invitee=user_b) | Q(calendar__creator=user_b, invitee=user_a)
     )
-    pairs = list(invitations.values_list("calendar_id", "invitee_id"))
+    # Invitation rows first, then timeslots: the same lock order as answering and revoking.
+    pairs = list(invitations.select_for_update(of=("self",)).values_list("calendar_id", "invitee_id"))
     for calendar_id, invitee_id in pairs:
-        TimeSlot.objects.filter(day__calendar_id=calendar_id, owner_id=invitee_id).delete()
+        _remove_timeslots(calendar_id=calendar_id, owner_id=invitee_id)
     deleted, _ = invitations.delete()
     return deleted

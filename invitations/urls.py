@@ -1,1 +1,13 @@
-urlpatterns: list = []
+"""Routes under `/calendars/` (included from oneonone/urls.py)."""
+
+from django.urls import path
+
+from invitations.views import CalendarInvitationViewSet
+
+invitation_list = CalendarInvitationViewSet.as_view({"get": "list", "post": "create"})
+invitation_detail = CalendarInvitationViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"})
+
+urlpatterns = [
+    path("<int:calendar_id>/invitations/", invitation_list, name="calendar-invitation-list"),
+    path("<int:calendar_id>/invitations/<int:id>/", invitation_detail, name="calendar-invitation-detail"),
+]

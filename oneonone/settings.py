@@ -215,6 +215,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": False,
     "ENUM_NAME_OVERRIDES": {
         "ContactStatusEnum": "contacts.models.ContactStatus",
+        "InvitationStatusEnum": "invitations.models.InvitationStatus",
+        "InvitationEditStatusEnum": "invitations.models.InvitationAnswer",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

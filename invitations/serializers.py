@@ -1,0 +1,58 @@
+"""Shapes of invitations: the spec's Invitation, InvitationCreate and InvitationEdit, and the inbox."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from invitations.models import Invitation, InvitationAnswer
+
+User = get_user_model()
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """The spec's `Invitation`."""
+
+    calendar_id = serializers.IntegerField(read_only=True)
+    invitee_username = serializers.CharField(source="invitee.username", read_only=True)
+    inviter_username = serializers.CharField(source="inviter.username", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "calendar_id", "invitee_username", "inviter_username", "status"]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    """The spec's `InvitationCreate`: who to invite, by username (any letter case)."""
+
+    id = serializers.IntegerField(read_only=True)
+    invitee_username = serializers.CharField(
+        max_length=150, help_text="Username of a friend of yours (letter case does not matter)."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        invitee = User.objects.filter(username__iexact=attrs["invitee_username"], is_active=True).first()
+        if invitee is None:
+            raise serializers.ValidationError({"invitee_username": ["No user with this username."]})
+        return {"invitee": invitee}
+
+
+class InvitationEditSerializer(serializers.Serializer):
+    """The spec's `InvitationEdit`: the invitee's answer."""
+
+    id = serializers.IntegerField(read_only=True)
+    status = serializers.ChoiceField(
+        choices=InvitationAnswer.choices,
+        help_text="`accepted` or `rejected`; `pending` is refused (400).",
+    )
+
+
+class InboxInvitationSerializer(InvitationSerializer):
+    """An invitation addressed to me, with the calendar's title and when I was invited."""
+
+    calendar_title = serializers.CharField(source="calendar.title", read_only=True)
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "calendar_title", "invited_at"]
+        read_only_fields = fields

@@ -1,0 +1,158 @@
+"""Invitations of a calendar (`/calendars/{calendar_id}/invitations/`) and my inbox (`/invitations/`)."""
+
+from __future__ import annotations
+
+from django.utils.functional import cached_property
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from invitations import selectors, services
+from invitations.filters import InboxFilter
+from invitations.models import Invitation
+from invitations.serializers import (
+    InboxInvitationSerializer,
+    InvitationCreateSerializer,
+    InvitationEditSerializer,
+    InvitationSerializer,
+)
+from oneonone.schema import ERROR_REF
+
+NOT_FOUND = OpenApiResponse(ERROR_REF, description="No such calendar or invitation visible to you.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="calendars_invitations_list",
+        summary="List a calendar's invitations",
+        description=(
+            "Retrieve all invitations for a calendar. The creator sees every invitation; a participant "
+            "or pending invitee sees only their own. A calendar you cannot see answers 404."
+        ),
+        responses={200: InvitationSerializer(many=True), 404: NOT_FOUND},
+    ),
+    create=extend_schema(
+        operation_id="calendars_invitations_create",
+        summary="Invite a friend",
+        description=(
+            "Create an invitation. Only the calendar's creator invites (others: 403), and only their "
+            "friends (400 on `invitee_username` for an unknown user, yourself or a non-friend). "
+            "Someone already pending or accepted: 409. Inviting again someone who rejected makes "
+            "the same invitation pending again (201)."
+        ),
+        request=InvitationCreateSerializer,
+        responses={
+            201: OpenApiResponse(InvitationSerializer, description="The invitation, pending."),
+            403: OpenApiResponse(ERROR_REF, description="You are not the calendar's creator."),
+            404: NOT_FOUND,
+            409: OpenApiResponse(ERROR_REF, description="This user is already invited (pending or accepted)."),
+        },
+        examples=[OpenApiExample("Invite", value={"invitee_username": "bob"}, request_only=True)],
+    ),
+    retrieve=extend_schema(
+        operation_id="calendars_invitations_retrieve",
+        summary="Retrieve an invitation",
+        description="Retrieve an invitation: the creator any of the calendar's, an invitee their own.",
+        responses={200: InvitationSerializer, 404: NOT_FOUND},
+    ),
+    update=extend_schema(
+        operation_id="calendars_invitations_answer",
+        summary="Answer an invitation",
+        description=(
+            "Update an invitation: the invitee answers `accepted` (they become a participant) or "
+            "`rejected` (declined; after accepting, they leave the calendar and their timeslots on it "
+            "are deleted). `pending` is refused (400). Only the invitee answers (the creator: 403). "
+            "No body in the answer."
+        ),
+        request=InvitationEditSerializer,
+        responses={
+            204: OpenApiResponse(description="Answer recorded."),
+            403: OpenApiResponse(ERROR_REF, description="Only the invitee can answer their invitation."),
+            404: NOT_FOUND,
+            409: OpenApiResponse(ERROR_REF, description="The invitation was rejected meanwhile (concurrent answer)."),
+        },
+        examples=[
+            OpenApiExample("Accept", value={"status": "accepted"}, request_only=True),
+            OpenApiExample("Reject", value={"status": "rejected"}, request_only=True),
+        ],
+    ),
+    destroy=extend_schema(
+        operation_id="calendars_invitations_revoke",
+        summary="Revoke an invitation",
+        description=(
+            "Delete an invitation (the creator revokes it). An invitee who had accepted stops being a "
+            "participant and their timeslots on the calendar are deleted. An invitee cannot delete "
+            "(403): they answer `rejected` instead."
+        ),
+        responses={
+            204: OpenApiResponse(description="Revoked."),
+            403: OpenApiResponse(ERROR_REF, description="Only the calendar's creator can revoke an invitation."),
+            404: NOT_FOUND,
+        },
+    ),
+)
+@extend_schema(tags=["invitations"])
+class CalendarInvitationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = InvitationSerializer
+    lookup_url_kwarg = "id"
+
+    @cached_property
+    def calendar(self):
+        return selectors.calendar_for_invitations(user=self.request.user, calendar_id=self.kwargs["calendar_id"])
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return selectors.invitations_of_calendar(calendar=self.calendar, user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        calendar = self.calendar
+        if calendar.creator_id != request.user.pk:
+            raise PermissionDenied("Only the calendar's creator can invite.")
+        serializer = InvitationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invitation = services.invitation_create(calendar=calendar, invitee=serializer.validated_data["invitee"])
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        invitation = self.get_object()
+        if invitation.invitee_id != request.user.pk:
+            raise PermissionDenied("Only the invitee can answer an invitation.")
+        serializer = InvitationEditSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.invitation_answer(invitation=invitation, status=serializer.validated_data["status"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def destroy(self, request, *args, **kwargs):
+        invitation = self.get_object()
+        if self.calendar.creator_id != request.user.pk:
+            raise PermissionDenied("Only the calendar's creator can revoke an invitation; answer `rejected` instead.")
+        services.invitation_revoke(invitation=invitation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="invitations_inbox",
+        summary="My invitations",
+        description=(
+            "The invitations addressed to me across calendars, the latest invited first, each with its "
+            "calendar's id and title. Filter with `?status=pending` for the ones awaiting an answer. "
+            "Answer one with `PUT /calendars/{calendar_id}/invitations/{id}/`."
+        ),
+        tags=["invitations"],
+    )
+)
+class InvitationInboxView(generics.ListAPIView):
+    serializer_class = InboxInvitationSerializer
+    filterset_class = InboxFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return selectors.invitation_inbox(user=self.request.user)
