@@ -6,6 +6,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 
+# Bounds a client hits as a clear 400 (see docs/calendars.md).
+MAX_DAYS_PER_CALENDAR = 60
+MAX_TIMESLOTS_PER_OWNER_PER_DAY = 48
+MAX_RANKING = 2_147_483_647  # the PostgreSQL integer column's upper end
+
 
 class CalendarQuerySet(models.QuerySet):
     def visible_to(self, user) -> CalendarQuerySet:
