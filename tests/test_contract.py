@@ -16,7 +16,6 @@ from drf_spectacular.generators import SchemaGenerator
 CONTRACT = json.loads((Path(__file__).parent / "contract" / "seed_contract.json").read_text())
 
 
-
 @pytest.fixture(scope="module")
 def schema() -> dict:
     return SchemaGenerator().get_schema(request=None, public=True)
