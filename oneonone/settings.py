@@ -84,7 +84,8 @@ WSGI_APPLICATION = "oneonone.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of third-party templates (the ReDoc page without outside requests).
+        "DIRS": [BASE_DIR / "oneonone" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -151,6 +152,8 @@ LOGIN_REDIRECT_URL = "/calendars/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+# Headers a frontend on another origin may read: how long to wait after a 429, a download's file name.
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Disposition"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Production hardening, switched on by DJANGO_SECURE (behind TLS).

@@ -24,3 +24,10 @@ echo "== tests on PostgreSQL"
 eval "$(scripts/pg-throwaway.sh)"
 trap 'scripts/pg-throwaway.sh stop "$PG_TMPDIR"' EXIT
 .venv/bin/pytest -q -p no:cacheprovider "$@"
+scripts/pg-throwaway.sh stop "$PG_TMPDIR"
+trap - EXIT
+
+if [ "${SKIP_BROWSER_TESTS:-}" != 1 ]; then
+  echo "== browser tests (headless Chromium)"
+  scripts/ci/browser.sh
+fi

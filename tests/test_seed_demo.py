@@ -1,0 +1,134 @@
+"""`manage.py seed_demo`: the demo a newcomer sees, through the API, and running it twice."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from accounts.management.commands.seed_demo import DEMO_PASSWORD
+from calendars.models import Calendar, Day, TimeSlot
+from contacts.models import Contact
+from invitations.models import Invitation
+from tests.factories import CalendarFactory, DayFactory, UserFactory
+
+User = get_user_model()
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def login(api_client, username):
+    response = api_client.post("/auth/login/", {"username": username, "password": DEMO_PASSWORD}, format="json")
+    assert response.status_code == 200, response.json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    return api_client
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in (User, Contact, Calendar, Day, Invitation, TimeSlot)}
+
+
+class TestSeed:
+    def test_the_demo_users_log_in_with_the_documented_password(self, api_client):
+        output = seed()
+        assert f"password {DEMO_PASSWORD!r}" in output
+        assert sorted(User.objects.values_list("username", flat=True)) == ["alice", "bob", "carol", "dave", "erin"]
+        for username in ["alice", "erin"]:
+            response = api_client.post("/auth/login/", {"username": username, "password": DEMO_PASSWORD}, format="json")
+            assert response.status_code == 200
+
+    def test_alice_sees_her_friends_a_request_and_both_calendars(self, api_client):
+        seed()
+        client = login(api_client, "alice")
+
+        friends = client.get("/contacts/friends/").json()
+        assert sorted(user["username"] for user in friends["results"]) == ["bob", "carol", "dave"]
+        incoming = client.get("/contacts/incoming/").json()
+        assert [user["username"] for user in incoming["results"]] == ["erin"]
+
+        calendars = client.get("/calendars/").json()
+        by_title = {calendar["title"]: calendar for calendar in calendars["results"]}
+        assert sorted(by_title) == ["Book club", "Quarterly planning"]
+        planning = by_title["Quarterly planning"]
+        assert planning["creator_username"] == "alice"
+        assert [day["ranking"] for day in planning["days"]] == [1, 2, 3]
+        participants = User.objects.filter(pk__in=planning["participants"]).values_list("username", flat=True)
+        assert sorted(participants) == ["bob", "carol"]
+        # Everyone's availability on the first day: 10:00-11:30 suits all three members.
+        first_day = {(s["owner_username"], s["start_time"], s["end_time"]) for s in planning["days"][0]["timeslots"]}
+        assert first_day == {
+            ("alice", "09:00:00", "12:00:00"),
+            ("alice", "14:00:00", "17:00:00"),
+            ("bob", "10:00:00", "12:30:00"),
+            ("carol", "09:30:00", "11:30:00"),
+            ("carol", "15:00:00", "16:00:00"),
+        }
+
+    def test_invitations_in_every_state(self, api_client):
+        seed()
+        dave = login(api_client, "dave")
+        inbox = dave.get("/invitations/").json()["results"]
+        assert [(item["calendar_title"], item["status"]) for item in inbox] == [("Quarterly planning", "pending")]
+        statuses = dict(
+            Invitation.objects.filter(calendar__title="Book club").values_list("invitee__username", "status")
+        )
+        assert statuses == {"alice": "accepted", "carol": "rejected"}
+
+    def test_days_are_in_the_future(self):
+        seed()
+        assert not Day.objects.filter(date__lte=timezone.localdate()).exists()
+
+    @pytest.mark.django_db(transaction=True)
+    def test_sends_no_email(self):
+        # A real commit runs the emails' on_commit hooks: accepted and declined invitations would
+        # each tell the creator, but the demo addresses are fake.
+        seed()
+        assert Invitation.objects.exclude(status="pending").count() == 4
+        assert mail.outbox == []
+
+
+class TestRunningTwice:
+    def test_refuses_and_changes_nothing(self):
+        seed()
+        before = counts()
+        with pytest.raises(CommandError, match=r"already there \(users alice, bob, carol, dave, erin\).*--reset"):
+            seed()
+        assert counts() == before
+
+    def test_reset_seeds_again_and_leaves_other_users_alone(self):
+        seed()
+        before = counts()
+        old_ids = set(User.objects.values_list("pk", flat=True))
+        other = UserFactory(username="zoe")
+        DayFactory(calendar=CalendarFactory(creator=other, title="Zoe's own"))
+
+        output = seed("--reset")
+
+        assert "Deleted the previous demo" in output
+        assert counts() == {
+            name: count + (1 if name in ("User", "Calendar", "Day") else 0) for name, count in before.items()
+        }
+        assert not old_ids & set(User.objects.exclude(username="zoe").values_list("pk", flat=True))
+        assert Calendar.objects.filter(title="Zoe's own", creator=other).exists()
+
+    def test_reset_when_nothing_was_seeded_just_seeds(self):
+        seed("--reset")
+        assert Calendar.objects.count() == 2
+
+    @pytest.mark.parametrize("username", ["alice", "Carol"])
+    def test_never_touches_a_real_user_with_a_demo_name(self, username):
+        real = UserFactory(username=username, email="someone@example.com")
+        for args in [(), ("--reset",)]:
+            with pytest.raises(CommandError, match=f"{username} exist but were not made by seed_demo"):
+                seed(*args)
+        assert list(User.objects.all()) == [real]
+        assert Calendar.objects.count() == 0
