@@ -1,15 +1,21 @@
-"""Benchmark of the best-meeting-times computation (calendars.scheduling), without database or HTTP.
+"""Benchmark of the best meeting times: the pure computation (calendars.scheduling), then the whole endpoint.
 
-Run: .venv/bin/python bench/bench_suggestions.py [--participants 100 --days 30 --slots 10 --runs 5]
+The endpoint figure is `GET /calendars/{id}/suggestions/` through Django's test Client (JWT auth, the
+queries, the computation, the JSON) against a temporary SQLite database filled with the same data.
+
+Run: .venv/bin/python bench/bench_suggestions.py [--participants 100 --days 30 --slots 10 --runs 5 --no-endpoint]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
+import tempfile
 import time as clock
+import warnings
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -50,22 +56,115 @@ def median_seconds(inputs: dict, *, runs: int, **params) -> tuple[float, int]:
     return statistics.median(timings), len(result.suggestions)
 
 
+def _fill_database(inputs: dict) -> tuple[int, object]:
+    """The benchmark's calendar in the database: creator, participants, pending invitees, days and slots."""
+    from django.contrib.auth import get_user_model
+
+    from calendars.models import Calendar, Day, TimeSlot
+    from invitations.models import Invitation
+
+    user_model = get_user_model()
+    names = [inputs["creator"], *inputs["participants"], *inputs["pending"]]
+    user_model.objects.bulk_create([user_model(username=name, email=f"{name}@example.com") for name in names])
+    users = {user.username: user for user in user_model.objects.filter(username__in=names)}
+    creator = users[inputs["creator"]]
+    calendar = Calendar.objects.create(creator=creator, title="Benchmark", timezone=inputs["time_zone"])
+    Day.objects.bulk_create([Day(calendar=calendar, date=d.date, ranking=d.ranking) for d in inputs["days"]])
+    days = dict(Day.objects.filter(calendar=calendar).values_list("date", "id"))
+    Invitation.objects.bulk_create(
+        [
+            Invitation(calendar=calendar, invitee=users[n], inviter=creator, status="accepted")
+            for n in inputs["participants"]
+        ]
+        + [
+            Invitation(calendar=calendar, invitee=users[n], inviter=creator, status="pending")
+            for n in inputs["pending"]
+        ]
+    )
+    TimeSlot.objects.bulk_create(
+        [
+            TimeSlot(day_id=days[s.date], owner=users[s.owner], start_time=s.start, end_time=s.end)
+            for s in inputs["slots"]
+        ],
+        batch_size=5000,
+    )
+    return calendar.pk, creator
+
+
+def _get(client, url: str, params: dict):
+    response = client.get(url, params)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
+    return response
+
+
+def endpoint_seconds(client, url: str, *, runs: int, params: dict) -> tuple[float, int, int]:
+    """Median seconds of the endpoint through Django's test Client, the queries of one request, the suggestions."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _get(client, url, params)  # warm up: imports, zone data, connection
+    timings = []
+    for _ in range(runs):
+        started = clock.perf_counter()
+        _get(client, url, params)
+        timings.append(clock.perf_counter() - started)
+    with CaptureQueriesContext(connection) as queries:
+        response = _get(client, url, params)
+    return statistics.median(timings), len(queries), len(response.json()["suggestions"])
+
+
+def _setup_django(database: Path) -> None:
+    # A private SQLite file, whatever DATABASE_URL the shell has; DEBUG off, as in production.
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "oneonone.settings"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    # No collectstatic here; whitenoise's note about it is noise for a benchmark.
+    warnings.filterwarnings("ignore", message="No directory at")
+
+
+PARAMS = ({"duration": 60, "step": 15, "limit": 10}, {"duration": 30, "step": 5, "limit": 50})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=100)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--slots", type=int, default=10)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-endpoint", action="store_true", help="only the pure computation")
     args = parser.parse_args()
     inputs = build_inputs(participants=args.participants, days=args.days, slots=args.slots)
     total = len(inputs["slots"])
-    for params in ({"duration": 60, "step": 15, "limit": 10}, {"duration": 30, "step": 5, "limit": 50}):
+    shape = f"creator + {args.participants} participants x {args.days} days x {args.slots} slots = {total} slots"
+    for params in PARAMS:
         seconds, found = median_seconds(inputs, runs=args.runs, **params)
         print(
-            f"suggestions: creator + {args.participants} participants x {args.days} days x {args.slots} slots"
-            f" = {total} slots, duration {params['duration']} min, step {params['step']}, limit {params['limit']}:"
-            f" median {seconds:.3f} s over {args.runs} runs ({found} suggestions)"
+            f"suggestions (computation): {shape}, duration {params['duration']} min, step {params['step']},"
+            f" limit {params['limit']}: median {seconds:.3f} s over {args.runs} runs ({found} suggestions)"
         )
+    if args.no_endpoint:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        _setup_django(Path(folder) / "bench.sqlite3")
+        from django.test import Client
+        from rest_framework_simplejwt.tokens import RefreshToken
+
+        calendar_id, creator = _fill_database(inputs)
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(creator).access_token}")
+        url = f"/calendars/{calendar_id}/suggestions/"
+        for params in PARAMS:
+            seconds, queries, found = endpoint_seconds(client, url, runs=args.runs, params=params)
+            print(
+                f"suggestions (GET endpoint, SQLite): {shape}, duration {params['duration']} min,"
+                f" step {params['step']}, limit {params['limit']}: median {seconds:.3f} s over {args.runs} runs,"
+                f" {queries} queries ({found} suggestions)"
+            )
 
 
 if __name__ == "__main__":

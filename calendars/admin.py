@@ -13,7 +13,7 @@ class DayInline(admin.TabularInline):
 
 @admin.register(Calendar)
 class CalendarAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "creator", "created_at"]
+    list_display = ["id", "title", "creator", "timezone", "finalized_date", "created_at"]
     list_select_related = ["creator"]
     search_fields = ["title", "creator__username"]
     raw_id_fields = ["creator"]

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import secrets
+from functools import cache
+from zoneinfo import available_timezones
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
+
+from calendars.scheduling import place_meeting
 
 # Bounds a client hits as a clear 400 (see docs/calendars.md).
 MAX_DAYS_PER_CALENDAR = 60
 MAX_TIMESLOTS_PER_OWNER_PER_DAY = 48
 MAX_RANKING = 2_147_483_647  # the PostgreSQL integer column's upper end
+DEFAULT_TIME_ZONE = "UTC"
+
+
+@cache
+def time_zone_names() -> dict[str, str]:
+    """Valid IANA zone names keyed by their lower-case form (so `europe/berlin` finds `Europe/Berlin`).
+
+    `localtime` (the server's own zone) and `Factory` (a placeholder) are not places.
+    """
+    return {name.lower(): name for name in available_timezones() - {"localtime", "Factory"}}
 
 
 class CalendarQuerySet(models.QuerySet):
@@ -38,6 +56,15 @@ class Calendar(models.Model):
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="created_calendars")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="", max_length=5000)
+    # IANA name; the days' dates and every timeslot are wall-clock times in this zone.
+    timezone = models.CharField(max_length=64, default=DEFAULT_TIME_ZONE)
+    # The meeting the creator fixed: all four set, or none (see docs/scheduling.md).
+    finalized_date = models.DateField(null=True, blank=True)
+    finalized_start_time = models.TimeField(null=True, blank=True)
+    finalized_end_time = models.TimeField(null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    # Finalize and undo each add one; the iCalendar SEQUENCE is this minus one, so it never goes back.
+    schedule_revision = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,9 +73,47 @@ class Calendar(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["creator", "-created_at"], name="calendar_creator_created")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(timezone=""), name="calendar_timezone_set"),
+            models.CheckConstraint(
+                condition=Q(
+                    finalized_date__isnull=True,
+                    finalized_start_time__isnull=True,
+                    finalized_end_time__isnull=True,
+                    finalized_at__isnull=True,
+                )
+                | Q(
+                    finalized_date__isnull=False,
+                    finalized_start_time__isnull=False,
+                    finalized_end_time__isnull=False,
+                    finalized_at__isnull=False,
+                    finalized_start_time__lt=F("finalized_end_time"),
+                ),
+                name="calendar_finalized_whole",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_finalized(self) -> bool:
+        return self.finalized_date is not None
+
+    @property
+    def ics_sequence(self) -> int:
+        return max(self.schedule_revision - 1, 0)
+
+    def finalized_window(self) -> tuple[datetime.datetime, datetime.datetime] | None:
+        """Absolute start and end of the finalized meeting in the calendar's zone, or None."""
+        if not self.is_finalized:
+            return None
+        return place_meeting(
+            time_zone=self.timezone,
+            day=self.finalized_date,
+            start=self.finalized_start_time,
+            end=self.finalized_end_time,
+        )
 
 
 class Day(models.Model):
@@ -87,3 +152,37 @@ class TimeSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id}: {self.start_time}-{self.end_time}"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class FeedTokenQuerySet(models.QuerySet):
+    def matching(self, token: str) -> FeedTokenQuerySet:
+        """The token row for a secret from a feed URL (looked up by digest, see FeedToken)."""
+        return self.filter(digest=_digest(token))
+
+
+class FeedToken(models.Model):
+    """A user's secret for their iCalendar feed URL; rotating replaces it, so old URLs stop working.
+
+    The URL is looked up by the SHA-256 digest of the secret, so lookup timing says nothing
+    about how close a guess came; the secret itself is kept so the owner can read their URL again.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_token")
+    token = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+
+    objects = FeedTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"feed token of {self.user_id}"
+
+    @staticmethod
+    def new_secret() -> tuple[str, str]:
+        """A fresh secret (256 random bits, URL-safe) and its digest."""
+        token = secrets.token_urlsafe(32)
+        return token, _digest(token)

@@ -18,18 +18,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "MAX_DURATION",
     "MAX_LIMIT",
+    "STEPS",
     "CandidateDay",
     "NoSuggestionReason",
+    "NonexistentTimeError",
     "ReasonCode",
     "Score",
     "Slot",
     "Suggestion",
     "SuggestionResult",
+    "place_meeting",
     "suggest_meeting_times",
 ]
 
 MAX_DURATION = 24 * 60
 MAX_LIMIT = 50
+# The step must divide an hour, so every grid starts on the hour.
+STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
 
 _US_PER_MINUTE = 60_000_000
 # Weight of the creator in the sweep counter: larger than any possible number of participants, so one
@@ -384,3 +389,36 @@ def _reason(anyone_has_slots: bool, creator_has_slots: bool, duration: int, step
         ReasonCode.NO_WINDOW_LONG_ENOUGH,
         f"No {duration}-minute window starting on the {step}-minute grid fits in the creator's availability.",
     )
+
+
+class NonexistentTimeError(ValueError):
+    """A wall-clock time that the clocks skip on that day (daylight saving starts)."""
+
+    def __init__(self, *, which: str, day: date, at: time, zone: tzinfo) -> None:
+        self.which = which
+        super().__init__(
+            f"{at.isoformat()} does not exist on {day.isoformat()} in {zone}: the clocks go forward over it."
+        )
+
+
+def place_meeting(*, time_zone: str | tzinfo, day: date, start: time, end: time) -> tuple[datetime, datetime]:
+    """Absolute start and end (aware, in the zone) of a meeting from `start` to `end` wall-clock on `day`.
+
+    Raises NonexistentTimeError (with `which` = "start_time" or "end_time") for a time in a DST gap.
+    """
+    zone = _zone(time_zone)
+    start_us, end_us = _us(start), _us(end)
+    if start_us >= end_us:
+        raise ValueError("start must be before end.")
+    starts = _instants(day, start_us, zone)
+    if not starts:
+        raise NonexistentTimeError(which="start_time", day=day, at=start, zone=zone)
+    ends = _instants(day, end_us, zone)
+    if not ends:
+        raise NonexistentTimeError(which="end_time", day=day, at=end, zone=zone)
+    placed = _resolve(day, start_us, end_us - start_us, zone)
+    if placed is not None:
+        return placed
+    # No placement lasts what the wall clock says (the window spans a change): the meeting runs
+    # from the first time the start is shown to the last time the end is shown.
+    return starts[0].astimezone(zone), ends[-1].astimezone(zone)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
+from dataclasses import dataclass
+
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from rest_framework.exceptions import PermissionDenied
 
-from calendars.models import Calendar, Day, TimeSlot
+from calendars.models import Calendar, Day, FeedToken, TimeSlot
+from calendars.scheduling import CandidateDay, Slot
 from invitations.models import Invitation, InvitationStatus
+
+MEMBERS_ONLY = "Only the calendar's creator and participants can do this; answer your invitation first."
 
 
 def with_days_and_participants(queryset: QuerySet[Calendar]) -> QuerySet[Calendar]:
@@ -61,3 +68,100 @@ def is_member(*, user, calendar: Calendar) -> bool:
 def timeslots_of_day(*, day: Day) -> QuerySet[TimeSlot]:
     """All owners' slots of a day (already resolved for the user), earliest first."""
     return TimeSlot.objects.filter(day=day).select_related("owner").order_by("start_time", "end_time", "id")
+
+
+def _with_participants(queryset: QuerySet[Calendar]) -> QuerySet[Calendar]:
+    """Creator and accepted invitations with their invitees (in `participant_invitations`), in two queries."""
+    return queryset.select_related("creator").prefetch_related(
+        Prefetch(
+            "invitations",
+            queryset=Invitation.objects.filter(status=InvitationStatus.ACCEPTED)
+            .select_related("invitee")
+            .order_by("invitee__username", "id"),
+            to_attr="participant_invitations",
+        )
+    )
+
+
+def participants(calendar: Calendar) -> list:
+    """Participants of a calendar loaded by `_with_participants`, by username (no query)."""
+    return [invitation.invitee for invitation in calendar.participant_invitations]
+
+
+def calendar_for_members(*, user, calendar_id: int) -> Calendar:
+    """The calendar with its participants if `user` is its creator or a participant.
+
+    404 if they may not see it, 403 if they see it only as a pending invitee.
+    """
+    calendar = get_object_or_404(_with_participants(Calendar.objects.visible_to(user)), pk=calendar_id)
+    if calendar.creator_id != user.pk and all(i.invitee_id != user.pk for i in calendar.participant_invitations):
+        raise PermissionDenied(MEMBERS_ONLY)
+    return calendar
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulingInputs:
+    """What `calendars.scheduling.suggest_meeting_times` needs about one calendar."""
+
+    calendar: Calendar
+    days: list[CandidateDay]
+    participants: list[str]
+    pending: list[str]
+    slots: list[Slot]
+
+
+def scheduling_inputs(*, user, calendar_id: int) -> SchedulingInputs:
+    """Days, members, pending invitees and every timeslot of a calendar `user` is a member of.
+
+    Four queries whatever the size (calendar, invitations, days, slots): slots come as plain
+    tuples keyed by ids, so 30,000 of them cost milliseconds, not model instances.
+    """
+    calendar = get_object_or_404(Calendar.objects.visible_to(user).select_related("creator"), pk=calendar_id)
+    invitations = list(
+        Invitation.objects.filter(
+            calendar=calendar, status__in=[InvitationStatus.ACCEPTED, InvitationStatus.PENDING]
+        ).values_list("invitee_id", "invitee__username", "status")
+    )
+    accepted = {pk: name for pk, name, status in invitations if status == InvitationStatus.ACCEPTED}
+    if calendar.creator_id != user.pk and user.pk not in accepted:
+        raise PermissionDenied(MEMBERS_ONLY)
+    pending = [name for _, name, status in invitations if status == InvitationStatus.PENDING]
+    days = list(Day.objects.filter(calendar=calendar).values_list("id", "date", "ranking"))
+    dates = {pk: date for pk, date, _ in days}
+    owners = {calendar.creator_id: calendar.creator.username, **accepted}
+    slots = [
+        Slot(owners[owner_id], dates[day_id], start, end)
+        for owner_id, day_id, start, end in TimeSlot.objects.filter(
+            day__calendar=calendar, owner_id__in=owners
+        ).values_list("owner_id", "day_id", "start_time", "end_time")
+    ]
+    return SchedulingInputs(
+        calendar=calendar,
+        days=[CandidateDay(date, ranking) for _, date, ranking in days],
+        participants=list(accepted.values()),
+        pending=pending,
+        slots=slots,
+    )
+
+
+def feed_owner(*, token: str):
+    """The user whose feed secret is `token`, or None."""
+    feed_token = FeedToken.objects.matching(token).select_related("user").first()
+    if feed_token is None or not hmac.compare_digest(feed_token.token, token) or not feed_token.user.is_active:
+        return None
+    return feed_token.user
+
+
+def finalized_meetings(*, user) -> QuerySet[Calendar]:
+    """Finalized calendars `user` created or takes part in, with participants (two queries), soonest first."""
+    return _with_participants(Calendar.objects.member_of(user).filter(finalized_date__isnull=False)).order_by(
+        "finalized_date", "finalized_start_time", "id"
+    )
+
+
+def calendar_for_creator(*, user, calendar_id: int, message: str) -> Calendar:
+    """The calendar if `user` created it; 403 (with `message`) if they only see it, 404 if they do not."""
+    calendar = get_object_or_404(Calendar.objects.visible_to(user), pk=calendar_id)
+    if calendar.creator_id != user.pk:
+        raise PermissionDenied(message)
+    return calendar

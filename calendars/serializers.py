@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from calendars.models import (
+    DEFAULT_TIME_ZONE,
     MAX_DAYS_PER_CALENDAR,
     MAX_RANKING,
     MAX_TIMESLOTS_PER_OWNER_PER_DAY,
     Calendar,
     Day,
+    FeedToken,
     TimeSlot,
+    time_zone_names,
 )
+from calendars.scheduling import MAX_DURATION, MAX_LIMIT, STEPS
 from calendars.services import format_slot
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
@@ -37,6 +43,44 @@ class ClockTimeField(serializers.TimeField):
         kwargs.setdefault("format", "%H:%M:%S")
         kwargs.setdefault("input_formats", ["%H:%M:%S", "%H:%M"])
         super().__init__(**kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 64,
+        "example": "Europe/Berlin",
+        "description": (
+            "IANA time zone name (`Europe/Berlin`, `America/New_York`, `UTC`; any letter case, answered "
+            "in the canonical one). The days' dates and every timeslot are wall-clock times in this zone."
+        ),
+    }
+)
+class TimeZoneField(serializers.CharField):
+    """An IANA zone name, validated against the zone database and answered in its canonical case."""
+
+    default_error_messages = {"unknown": "Unknown time zone {value!r}; use an IANA name such as Europe/Berlin."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        # After the CharField checks (blank, null, length), so those keep their usual messages.
+        value = super().run_validation(data)
+        if value is serializers.empty or value is None:
+            return value
+        canonical = time_zone_names().get(value.lower())
+        if canonical is None:
+            self.fail("unknown", value=value)
+        return canonical
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An aware datetime rendered with its own UTC offset (DRF would convert it to the server's zone)."""
+
+    def to_representation(self, value):
+        return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 class TimeSlotSerializer(serializers.ModelSerializer):
@@ -148,14 +192,42 @@ class CalendarWriteMixin:
         return days
 
 
+class FinalizedMeetingSerializer(serializers.Serializer):
+    """The meeting the creator fixed: wall-clock date and times, and the absolute start and end."""
+
+    date = serializers.DateField()
+    start_time = ClockTimeField()
+    end_time = ClockTimeField()
+    starts_at = OffsetDateTimeField(help_text="ISO 8601 with the UTC offset in force at that moment.")
+    ends_at = OffsetDateTimeField(help_text="ISO 8601 with the UTC offset in force at that moment.")
+
+
+def finalized_body(calendar: Calendar) -> dict[str, Any] | None:
+    window = calendar.finalized_window()
+    if window is None:
+        return None
+    meeting = {
+        "date": calendar.finalized_date,
+        "start_time": calendar.finalized_start_time,
+        "end_time": calendar.finalized_end_time,
+        "starts_at": window[0],
+        "ends_at": window[1],
+    }
+    return FinalizedMeetingSerializer(meeting).data
+
+
+FINALIZED_HELP = "The finalized meeting, or null while the time is open (POST /calendars/{id}/finalize/ fixes it)."
+
+
 class CalendarCreateSerializer(CalendarWriteMixin, serializers.ModelSerializer):
     """A new calendar with its days and, optionally, the creator's timeslots on them."""
 
     days = _days_field()
+    timezone = TimeZoneField(required=False, default=DEFAULT_TIME_ZONE)
 
     class Meta:
         model = Calendar
-        fields = ["id", "title", "description", "days"]
+        fields = ["id", "title", "description", "timezone", "days"]
         read_only_fields = ["id"]
 
     def validate_days(self, days: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -165,14 +237,20 @@ class CalendarCreateSerializer(CalendarWriteMixin, serializers.ModelSerializer):
 
 
 class CalendarEditSerializer(CalendarWriteMixin, serializers.ModelSerializer):
-    """Title, description and the full day list of an existing calendar (PUT)."""
+    """Title, description, time zone and the full day list of an existing calendar (PUT)."""
 
     days = _days_field()
+    timezone = TimeZoneField(required=False, help_text="Left out: unchanged. 409 while the meeting is finalized.")
+    finalized = serializers.SerializerMethodField(help_text=FINALIZED_HELP)
 
     class Meta:
         model = Calendar
-        fields = ["id", "title", "description", "days"]
+        fields = ["id", "title", "description", "timezone", "days", "finalized"]
         read_only_fields = ["id"]
+
+    @extend_schema_field(FinalizedMeetingSerializer(allow_null=True))
+    def get_finalized(self, calendar: Calendar) -> dict[str, Any] | None:
+        return finalized_body(calendar)
 
     def slots_are_created(self, day: dict[str, Any]) -> bool:
         return "id" not in day
@@ -186,13 +264,116 @@ class CalendarSerializer(serializers.ModelSerializer):
     participants = serializers.SerializerMethodField(
         help_text="User ids of the invitees who accepted (the creator is not listed)."
     )
+    timezone = serializers.CharField(read_only=True, help_text="IANA time zone of the days and timeslots.")
+    finalized = serializers.SerializerMethodField(help_text=FINALIZED_HELP)
 
     class Meta:
         model = Calendar
-        fields = ["id", "creator_username", "title", "description", "days", "participants"]
+        fields = ["id", "creator_username", "title", "description", "timezone", "days", "participants", "finalized"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_participants(self, calendar: Calendar) -> list[int]:
         # Filled by calendars.selectors.with_days_and_participants; never queried here.
         return [invitation.invitee_id for invitation in calendar.accepted_invitations]
+
+    @extend_schema_field(FinalizedMeetingSerializer(allow_null=True))
+    def get_finalized(self, calendar: Calendar) -> dict[str, Any] | None:
+        return finalized_body(calendar)
+
+
+class FinalizeSerializer(serializers.Serializer):
+    """The meeting to fix: one of the calendar's days, and wall-clock times in the calendar's zone."""
+
+    date = serializers.DateField(help_text="One of the calendar's days.")
+    start_time = ClockTimeField()
+    end_time = ClockTimeField(help_text="Must be after `start_time` (a meeting cannot cross midnight).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["start_time"] >= attrs["end_time"]:
+            raise serializers.ValidationError({"end_time": ["End time must be after start time."]})
+        return attrs
+
+
+# Suggestions ------------------------------------------------------------------------------------------------
+
+
+class SuggestionQuerySerializer(serializers.Serializer):
+    """Query parameters of `GET /calendars/{id}/suggestions/`."""
+
+    duration = serializers.IntegerField(
+        min_value=1, max_value=MAX_DURATION, default=60, help_text="Meeting length in minutes (1 to 1440)."
+    )
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_LIMIT, default=10, help_text=f"How many windows at most (1 to {MAX_LIMIT})."
+    )
+    step = serializers.ChoiceField(
+        choices=STEPS, default=15, help_text="Minutes between candidate starts, counted from midnight; divides 60."
+    )
+
+
+class SuggestionScoreSerializer(serializers.Serializer):
+    """The parts that decided a suggestion's place: more people, then the day's ranking, then the earlier start."""
+
+    available_count = serializers.IntegerField(help_text="People available for the whole window, creator included.")
+    participant_total = serializers.IntegerField(help_text="Creator + participants + pending invitees.")
+    day_ranking = serializers.IntegerField(help_text="The day's ranking (1 = most preferred).")
+    start = ClockTimeField(help_text="Wall-clock start (earlier first among equals).")
+
+
+class SuggestionSerializer(serializers.Serializer):
+    """A candidate meeting window and who can make it."""
+
+    date = serializers.DateField()
+    start_time = ClockTimeField()
+    end_time = ClockTimeField()
+    starts_at = OffsetDateTimeField(help_text="Absolute start, ISO 8601 with the calendar zone's UTC offset.")
+    ends_at = OffsetDateTimeField(help_text="Absolute end, ISO 8601 with the calendar zone's UTC offset.")
+    available = serializers.ListField(
+        child=serializers.CharField(), help_text="Usernames available for the whole window (the creator always is)."
+    )
+    missing = serializers.ListField(child=serializers.CharField(), help_text="Participants not available.")
+    pending = serializers.ListField(
+        child=serializers.CharField(), help_text="Invitees who have not answered yet (counted as missing)."
+    )
+    score = SuggestionScoreSerializer()
+
+
+class SuggestionReasonSerializer(serializers.Serializer):
+    """Why there is no suggestion."""
+
+    code = serializers.ChoiceField(
+        choices=[
+            ("no_availability", "nobody marked a timeslot on the calendar's days"),
+            ("creator_unavailable", "others did, the creator did not"),
+            ("no_window_long_enough", "no window of that length fits the creator's timeslots"),
+        ]
+    )
+    message = serializers.CharField()
+
+
+class SuggestionListSerializer(serializers.Serializer):
+    """The best meeting windows, best first; `reason` says why the list is empty (null otherwise)."""
+
+    duration = serializers.IntegerField()
+    step = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    timezone = serializers.CharField(help_text="The calendar's IANA time zone; all wall-clock times are in it.")
+    suggestions = SuggestionSerializer(many=True)
+    reason = SuggestionReasonSerializer(allow_null=True)
+
+
+class FeedTokenSerializer(serializers.ModelSerializer):
+    """My secret iCalendar feed address; anyone holding it reads my finalized meetings."""
+
+    url = serializers.SerializerMethodField(help_text="Subscribe to this URL in a calendar app (no login needed).")
+
+    class Meta:
+        model = FeedToken
+        fields = ["url", "token", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, feed_token: FeedToken) -> str:
+        path = reverse("calendar-feed", kwargs={"token": feed_token.token})
+        return self.context["request"].build_absolute_uri(path)

@@ -7,14 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone as django_timezone
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.settings import api_settings
 
-from calendars.models import MAX_TIMESLOTS_PER_OWNER_PER_DAY, Calendar, Day, TimeSlot
+from calendars import emails
+from calendars.models import DEFAULT_TIME_ZONE, MAX_TIMESLOTS_PER_OWNER_PER_DAY, Calendar, Day, FeedToken, TimeSlot
+from calendars.scheduling import NonexistentTimeError, place_meeting
 from invitations.models import Invitation, InvitationStatus
+from oneonone.exceptions import Conflict
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 NOT_MEMBER = "Only the calendar's creator and participants can add timeslots."
@@ -42,16 +47,57 @@ def _new_slots(day: Day, owner_id: int, slots: list[dict[str, Any]]) -> list[Tim
     return [TimeSlot(day=day, owner_id=owner_id, start_time=s["start_time"], end_time=s["end_time"]) for s in slots]
 
 
+def describe_finalized(calendar: Calendar) -> str:
+    return (
+        f"{calendar.finalized_date.isoformat()} "
+        f"{format_slot(calendar.finalized_start_time, calendar.finalized_end_time)} {calendar.timezone}"
+    )
+
+
+def finalized_conflict(calendar: Calendar, what: str) -> Conflict:
+    return Conflict(
+        f"The meeting is finalized ({describe_finalized(calendar)}): {what} cannot change until the creator "
+        f"undoes it with DELETE /calendars/{calendar.pk}/finalize/."
+    )
+
+
+def lock_calendar_unfinalized(*, calendar_id: int, what: str) -> Calendar:
+    """Lock the calendar row (404 if it is gone) and refuse with 409 while its meeting is finalized.
+
+    Finalizing locks the same row, so a write that passes this check commits before the meeting
+    is fixed, or waits and then sees it fixed. Lock order: the calendar before its days,
+    invitations and timeslots.
+    """
+    calendar = get_object_or_404(Calendar.objects.select_for_update(no_key=True), pk=calendar_id)
+    if calendar.is_finalized:
+        raise finalized_conflict(calendar, what)
+    return calendar
+
+
+def participants_of(calendar: Calendar) -> list[AbstractBaseUser]:
+    """The calendar's participants (accepted invitees), by username."""
+    return list(
+        get_user_model()
+        .objects.filter(invitations__calendar=calendar, invitations__status=InvitationStatus.ACCEPTED)
+        .order_by("username")
+    )
+
+
 @transaction.atomic
 def calendar_create(
-    *, creator: AbstractBaseUser, title: str, days: list[dict[str, Any]], description: str = ""
+    *,
+    creator: AbstractBaseUser,
+    title: str,
+    days: list[dict[str, Any]],
+    description: str = "",
+    timezone: str = DEFAULT_TIME_ZONE,
 ) -> Calendar:
     """Create a calendar with its days and the creator's initial timeslots on them.
 
     `days` are validated dicts (date, ranking, optional timeslots); any `id` in them is ignored.
     """
     with _constraints_as_400(DAYS_CLASH):
-        calendar = Calendar.objects.create(creator=creator, title=title, description=description)
+        calendar = Calendar.objects.create(creator=creator, title=title, description=description, timezone=timezone)
         created = Day.objects.bulk_create([Day(calendar=calendar, date=d["date"], ranking=d["ranking"]) for d in days])
         TimeSlot.objects.bulk_create(
             [
@@ -73,13 +119,19 @@ def _free_values(used: set, first, step) -> Iterator:
 
 @transaction.atomic
 def calendar_update(
-    *, calendar: Calendar, title: str, days: list[dict[str, Any]], description: str | None = None
+    *,
+    calendar: Calendar,
+    title: str,
+    days: list[dict[str, Any]],
+    description: str | None = None,
+    timezone: str | None = None,
 ) -> Calendar:
-    """Replace the calendar's title, description and day list.
+    """Replace the calendar's title, description, time zone and day list.
 
     Days sent with an `id` are kept with their timeslots (date and ranking may change),
     days left out are deleted with their timeslots, days without an `id` are added (with
     the creator's initial timeslots, if any). A day `id` of another calendar is a 400.
+    While the meeting is finalized only the title and description may change (else 409).
     """
     # Serialize edits of one calendar; timeslot writes lock the day rows they touch.
     calendar = get_object_or_404(Calendar.objects.select_for_update(), pk=calendar.pk)
@@ -94,6 +146,12 @@ def calendar_update(
     }
     if errors:
         raise ValidationError({"days": errors})
+    if calendar.is_finalized:
+        sent = {(data.get("id"), data["date"], data["ranking"]) for data in days}
+        if sent != {(day.pk, day.date, day.ranking) for day in current.values()} or (
+            timezone is not None and timezone != calendar.timezone
+        ):
+            raise finalized_conflict(calendar, "the days and the time zone")
 
     kept = {data["id"]: data for data in days if "id" in data}
     Day.objects.filter(calendar=calendar).exclude(pk__in=kept).delete()
@@ -136,7 +194,97 @@ def calendar_update(
     if description is not None:
         calendar.description = description
         fields.append("description")
+    if timezone is not None:
+        calendar.timezone = timezone
+        fields.append("timezone")
     calendar.save(update_fields=fields)
+    return calendar
+
+
+@transaction.atomic
+def calendar_delete(*, calendar: Calendar) -> None:
+    """Delete the calendar with its days, timeslots and invitations; a finalized meeting is cancelled by email."""
+    calendar = Calendar.objects.select_for_update(of=("self",)).select_related("creator").filter(pk=calendar.pk).first()
+    if calendar is None:  # deleted meanwhile: the outcome the caller wanted
+        return
+    if calendar.is_finalized:
+        calendar.schedule_revision += 1
+        emails.send_on_commit(emails.cancellation_messages(calendar, participants=participants_of(calendar)))
+    calendar.delete()
+
+
+def _same_meeting(calendar: Calendar, date: datetime.date, start: datetime.time, end: datetime.time) -> bool:
+    return (calendar.finalized_date, calendar.finalized_start_time, calendar.finalized_end_time) == (date, start, end)
+
+
+@transaction.atomic
+def calendar_finalize(
+    *, calendar: Calendar, date: datetime.date, start_time: datetime.time, end_time: datetime.time
+) -> Calendar:
+    """Fix the meeting on one of the calendar's days; emails the creator and every participant.
+
+    The same time again is a no-op (a retried request); another time while one is fixed is a 409.
+    The calendar row is locked, so of two finalizations at once one wins and the other sees it.
+    """
+    calendar = get_object_or_404(
+        Calendar.objects.select_for_update(of=("self",)).select_related("creator"), pk=calendar.pk
+    )
+    if start_time >= end_time:
+        raise ValidationError({"end_time": ["End time must be after start time."]})
+    if not Day.objects.filter(calendar=calendar, date=date).exists():
+        raise ValidationError({"date": [f"{date.isoformat()} is not a day of this calendar."]})
+    try:
+        place_meeting(time_zone=calendar.timezone, day=date, start=start_time, end=end_time)
+    except NonexistentTimeError as exc:
+        raise ValidationError({exc.which: [str(exc)]}) from exc
+    if calendar.is_finalized:
+        if _same_meeting(calendar, date, start_time, end_time):
+            return calendar
+        raise Conflict(
+            f"The meeting is already finalized ({describe_finalized(calendar)}); undo it with "
+            f"DELETE /calendars/{calendar.pk}/finalize/ before fixing another time."
+        )
+    calendar.finalized_date, calendar.finalized_start_time, calendar.finalized_end_time = date, start_time, end_time
+    calendar.finalized_at = django_timezone.now()
+    calendar.schedule_revision += 1
+    calendar.save(
+        update_fields=[
+            "finalized_date",
+            "finalized_start_time",
+            "finalized_end_time",
+            "finalized_at",
+            "schedule_revision",
+            "updated_at",
+        ]
+    )
+    emails.send_on_commit(emails.finalized_messages(calendar, participants=participants_of(calendar)))
+    return calendar
+
+
+@transaction.atomic
+def calendar_unfinalize(*, calendar: Calendar) -> Calendar:
+    """Undo the finalized meeting (a no-op if none is); emails a cancellation to everyone told of it."""
+    calendar = get_object_or_404(
+        Calendar.objects.select_for_update(of=("self",)).select_related("creator"), pk=calendar.pk
+    )
+    if not calendar.is_finalized:
+        return calendar
+    calendar.schedule_revision += 1
+    # Built before the fields are cleared: the cancellation names the time being cancelled.
+    messages = emails.cancellation_messages(calendar, participants=participants_of(calendar))
+    calendar.finalized_date = calendar.finalized_start_time = calendar.finalized_end_time = None
+    calendar.finalized_at = None
+    calendar.save(
+        update_fields=[
+            "finalized_date",
+            "finalized_start_time",
+            "finalized_end_time",
+            "finalized_at",
+            "schedule_revision",
+            "updated_at",
+        ]
+    )
+    emails.send_on_commit(messages)
     return calendar
 
 
@@ -160,13 +308,21 @@ def _check_slot_fits(
         )
 
 
+TIMESLOTS = "timeslots"
+
+
 def _lock_day_for(*, day_id: int, user_id: int) -> Day:
     """Lock the day (404 if it is gone) and make sure `user_id` is still a member of its calendar (else 403).
 
     One writer at a time per day, so two overlapping slots of one owner cannot both pass the
     check; the accepted invitation is locked too, so a participant who is being removed cannot
-    slip a slot in after their slots were cleared.
+    slip a slot in after their slots were cleared. The calendar is locked first: no slot
+    changes while the meeting is finalized (409).
     """
+    calendar_id = Day.objects.filter(pk=day_id).values_list("calendar_id", flat=True).first()
+    if calendar_id is None:
+        raise NotFound()
+    lock_calendar_unfinalized(calendar_id=calendar_id, what=TIMESLOTS)
     day = get_object_or_404(Day.objects.select_related("calendar").select_for_update(of=("self",)), pk=day_id)
     if day.calendar.creator_id != user_id:
         accepted = Invitation.objects.select_for_update().filter(
@@ -200,3 +356,31 @@ def timeslot_update(*, timeslot: TimeSlot, start_time: datetime.time, end_time: 
     with _constraints_as_400(SLOT_ORDER):
         timeslot.save(update_fields=["start_time", "end_time"])
     return timeslot
+
+
+@transaction.atomic
+def timeslot_delete(*, timeslot: TimeSlot) -> None:
+    """Delete a slot; 409 while the meeting is finalized."""
+    calendar_id = Day.objects.filter(pk=timeslot.day_id).values_list("calendar_id", flat=True).first()
+    if calendar_id is None:  # the day went with its slots
+        return
+    lock_calendar_unfinalized(calendar_id=calendar_id, what=TIMESLOTS)
+    TimeSlot.objects.filter(pk=timeslot.pk).delete()
+
+
+def _new_feed_token_fields() -> dict[str, Any]:
+    token, digest = FeedToken.new_secret()
+    return {"token": token, "digest": digest, "created_at": django_timezone.now()}
+
+
+def feed_token_get(*, user: AbstractBaseUser) -> FeedToken:
+    """The user's feed token, created on first use."""
+    feed_token, _ = FeedToken.objects.get_or_create(user=user, defaults=_new_feed_token_fields())
+    return feed_token
+
+
+@transaction.atomic
+def feed_token_rotate(*, user: AbstractBaseUser) -> FeedToken:
+    """A new secret for the user's feed; the previous URL stops working at once."""
+    feed_token, _ = FeedToken.objects.update_or_create(user=user, defaults=_new_feed_token_fields())
+    return feed_token

@@ -1,8 +1,16 @@
-"""Calendar and timeslot routes (mounted at /calendars/; invitations share the prefix)."""
+"""Calendar, timeslot and scheduling routes (mounted at /calendars/; invitations share the prefix)."""
 
 from django.urls import path
 
-from calendars.views import CalendarViewSet, TimeSlotViewSet
+from calendars.views import (
+    CalendarFeedView,
+    CalendarFinalizeView,
+    CalendarIcsView,
+    CalendarSuggestionsView,
+    CalendarViewSet,
+    FeedTokenView,
+    TimeSlotViewSet,
+)
 
 calendar_list = CalendarViewSet.as_view({"get": "list", "post": "create"})
 calendar_detail = CalendarViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"})
@@ -14,4 +22,10 @@ urlpatterns = [
     path("<int:pk>/", calendar_detail, name="calendar-detail"),
     path("<int:calendar_id>/day/<int:day_id>/timeslot/", timeslot_list, name="timeslot-list"),
     path("<int:calendar_id>/day/<int:day_id>/timeslot/<int:pk>/", timeslot_detail, name="timeslot-detail"),
+    path("<int:pk>/suggestions/", CalendarSuggestionsView.as_view(), name="calendar-suggestions"),
+    path("<int:pk>/finalize/", CalendarFinalizeView.as_view(), name="calendar-finalize"),
+    path("<int:pk>/ics/", CalendarIcsView.as_view(), name="calendar-ics"),
+    path("feed-token/", FeedTokenView.as_view(), name="calendar-feed-token"),
+    # No trailing slash: calendar apps like feed addresses that end in `.ics`.
+    path("feed/<str:token>.ics", CalendarFeedView.as_view(), name="calendar-feed"),
 ]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+# A pending invitee is emailed at most one reminder per invitation in this time.
+REMIND_INTERVAL = datetime.timedelta(hours=1)
 
 
 class InvitationStatus(models.TextChoices):
@@ -37,6 +42,8 @@ class Invitation(models.Model):
     status = models.CharField(max_length=8, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
     # Reset when a rejected invitee is invited again (same row), so the inbox sorts by the latest invite.
     invited_at = models.DateTimeField(default=timezone.now)
+    # Last reminder email; at most one an hour (set by an atomic conditional UPDATE).
+    reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from invitations.models import Invitation, InvitationAnswer
+from invitations.models import REMIND_INTERVAL, Invitation, InvitationAnswer
 
 User = get_user_model()
 
@@ -56,3 +58,18 @@ class InboxInvitationSerializer(InvitationSerializer):
     class Meta(InvitationSerializer.Meta):
         fields = [*InvitationSerializer.Meta.fields, "calendar_title", "invited_at"]
         read_only_fields = fields
+
+
+class InvitationReminderSerializer(serializers.ModelSerializer):
+    """A reminder just emailed to a pending invitee, and when the next one may be sent."""
+
+    invitee_username = serializers.CharField(source="invitee.username", read_only=True)
+    next_reminder_at = serializers.SerializerMethodField(help_text="The earliest time another reminder can be sent.")
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "invitee_username", "reminded_at", "next_reminder_at"]
+        read_only_fields = fields
+
+    def get_next_reminder_at(self, invitation: Invitation) -> datetime.datetime:
+        return serializers.DateTimeField().to_representation(invitation.reminded_at + REMIND_INTERVAL)

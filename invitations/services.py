@@ -1,19 +1,24 @@
-"""Writes on invitations: invite, answer, revoke, and ending invitations between two users."""
+"""Writes on invitations: invite, answer, revoke, remind, and ending invitations between two users."""
 
 from __future__ import annotations
+
+import math
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 
+from calendars import emails
 from calendars.models import Calendar, TimeSlot
+from calendars.services import lock_calendar_unfinalized
 from contacts.models import Contact, ContactStatus
-from invitations.models import Invitation, InvitationStatus
+from invitations.models import REMIND_INTERVAL, Invitation, InvitationStatus
 from oneonone.exceptions import Conflict
 
 ALREADY_INVITED = "{username} is already invited to this calendar."
+INVITATIONS = "invitations"
 
 
 def _remove_timeslots(*, calendar_id: int, owner_id: int) -> None:
@@ -37,6 +42,7 @@ def invitation_create(*, calendar: Calendar, invitee) -> Invitation:
     )
     if friendship is None:
         raise ValidationError({"invitee_username": "You can only invite your friends."})
+    lock_calendar_unfinalized(calendar_id=calendar.pk, what=INVITATIONS)
 
     existing = Invitation.objects.select_for_update().filter(calendar=calendar, invitee=invitee).first()
     if existing is not None:
@@ -59,10 +65,12 @@ def invitation_create(*, calendar: Calendar, invitee) -> Invitation:
 def invitation_answer(*, invitation: Invitation, status: str) -> Invitation:
     """The invitee accepts or rejects; rejecting after accepting removes their timeslots.
 
-    The row is locked, so two answers at once apply one after the other.
+    The row is locked, so two answers at once apply one after the other. A change tells the
+    creator by email; 409 while the calendar's meeting is finalized.
     """
     if status not in (InvitationStatus.ACCEPTED, InvitationStatus.REJECTED):
         raise ValidationError({"status": "Answer with accepted or rejected; an answer cannot go back to pending."})
+    lock_calendar_unfinalized(calendar_id=invitation.calendar_id, what=INVITATIONS)
     locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
     if locked is None:  # revoked meanwhile
         raise NotFound()
@@ -73,14 +81,18 @@ def invitation_answer(*, invitation: Invitation, status: str) -> Invitation:
         raise Conflict("You rejected this invitation; the creator can invite you again.")
     if status == InvitationStatus.REJECTED:
         _remove_timeslots(calendar_id=locked.calendar_id, owner_id=locked.invitee_id)
+    previous = locked.status
     locked.status = status
     locked.save(update_fields=["status", "updated_at"])
+    told = Invitation.objects.select_related("invitee", "calendar__creator").get(pk=locked.pk)
+    emails.send_on_commit([emails.answer_message(told, previous=previous)])
     return locked
 
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation) -> None:
-    """The creator deletes an invitation; an accepted invitee stops being a participant."""
+    """The creator deletes an invitation; an accepted invitee stops being a participant (409 while finalized)."""
+    lock_calendar_unfinalized(calendar_id=invitation.calendar_id, what=INVITATIONS)
     locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
     if locked is None:  # deleted meanwhile: the outcome the caller wanted
         return
@@ -89,12 +101,46 @@ def invitation_revoke(*, invitation: Invitation) -> None:
 
 
 @transaction.atomic
+def invitation_remind(*, invitation: Invitation) -> Invitation:
+    """Email a pending invitee to answer, at most once an hour per invitation.
+
+    409 when the invitation is not pending, the invitee has no email address or the meeting is
+    finalized; 429 (with the seconds to wait) within the hour. The conditional UPDATE only
+    touches the invitation's own columns, so of two reminders at once exactly one sends mail.
+    """
+    lock_calendar_unfinalized(calendar_id=invitation.calendar_id, what=INVITATIONS)
+    current = Invitation.objects.select_related("invitee", "calendar__creator").filter(pk=invitation.pk).first()
+    if current is None:  # revoked meanwhile
+        raise NotFound()
+    username = current.invitee.username
+    if current.status != InvitationStatus.PENDING:
+        raise Conflict(f"{username} has already answered ({current.status}); only pending invitations are reminded.")
+    if not current.invitee.email:
+        raise Conflict(f"{username} has no email address; remind them another way.")
+    now = timezone.now()
+    sent = (
+        Invitation.objects.filter(pk=current.pk, status=InvitationStatus.PENDING)
+        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lte=now - REMIND_INTERVAL))
+        .update(reminded_at=now)
+    )
+    if not sent:
+        last = Invitation.objects.filter(pk=current.pk).values_list("reminded_at", flat=True).first() or now
+        wait = max(math.ceil((last + REMIND_INTERVAL - now).total_seconds()), 1)
+        raise Throttled(wait=wait, detail=f"{username} was reminded less than an hour ago.")
+    current.reminded_at = now
+    emails.send_on_commit([emails.reminder_message(current)])
+    return current
+
+
+@transaction.atomic
 def invitations_end_between(*, user_a, user_b) -> int:
     """End every invitation between two users who stopped being friends or blocked each other.
 
     Invitations either way (a's calendars to b, b's calendars to a) are deleted, so an
     invitee who had accepted stops being a participant; their timeslots on those
-    calendars go with them. Returns the number of invitations removed.
+    calendars go with them. Returns the number of invitations removed. This holds while a
+    meeting is finalized too (a block is never refused); the feed and .ics then list one
+    attendee fewer.
     """
     invitations = Invitation.objects.filter(
         Q(calendar__creator=user_a, invitee=user_b) | Q(calendar__creator=user_b, invitee=user_a)

@@ -6,8 +6,10 @@ from invitations.views import CalendarInvitationViewSet
 
 invitation_list = CalendarInvitationViewSet.as_view({"get": "list", "post": "create"})
 invitation_detail = CalendarInvitationViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"})
+invitation_remind = CalendarInvitationViewSet.as_view({"post": "remind"})
 
 urlpatterns = [
     path("<int:calendar_id>/invitations/", invitation_list, name="calendar-invitation-list"),
     path("<int:calendar_id>/invitations/<int:id>/", invitation_detail, name="calendar-invitation-detail"),
+    path("<int:calendar_id>/invitations/<int:id>/remind/", invitation_remind, name="calendar-invitation-remind"),
 ]

@@ -15,11 +15,46 @@ from invitations.serializers import (
     InboxInvitationSerializer,
     InvitationCreateSerializer,
     InvitationEditSerializer,
+    InvitationReminderSerializer,
     InvitationSerializer,
 )
 from oneonone.schema import ERROR_REF
 
 NOT_FOUND = OpenApiResponse(ERROR_REF, description="No such calendar or invitation visible to you.")
+FINALIZED = "The calendar's meeting is finalized: invitations do not change until the creator undoes it."
+
+
+REMIND_SCHEMA = extend_schema(
+    operation_id="calendars_invitations_remind",
+    summary="Remind a pending invitee",
+    description=(
+        "The creator emails a pending invitee a reminder to answer; at most one an hour per invitation "
+        "(429 with `Retry-After` in seconds otherwise). An invitation already answered, an invitee without "
+        "an email address or a finalized meeting: 409. Only the creator reminds (the invitee: 403). "
+        "No request body."
+    ),
+    request=None,
+    responses={
+        200: OpenApiResponse(InvitationReminderSerializer, description="Reminder sent."),
+        403: OpenApiResponse(ERROR_REF, description="Only the calendar's creator can send reminders."),
+        404: NOT_FOUND,
+        409: OpenApiResponse(
+            ERROR_REF,
+            description=f"Not pending any more, or the invitee has no email address, or: {FINALIZED}",
+        ),
+        429: OpenApiResponse(
+            ERROR_REF,
+            description="Reminded less than an hour ago; the `Retry-After` header says how many seconds to wait.",
+            examples=[
+                OpenApiExample(
+                    "Too soon",
+                    value={"detail": "bob was reminded less than an hour ago. Expected available in 3541 seconds."},
+                )
+            ],
+        ),
+    },
+    tags=["invitations"],
+)
 
 
 @extend_schema_view(
@@ -46,7 +81,9 @@ NOT_FOUND = OpenApiResponse(ERROR_REF, description="No such calendar or invitati
             201: OpenApiResponse(InvitationSerializer, description="The invitation, pending."),
             403: OpenApiResponse(ERROR_REF, description="You are not the calendar's creator."),
             404: NOT_FOUND,
-            409: OpenApiResponse(ERROR_REF, description="This user is already invited (pending or accepted)."),
+            409: OpenApiResponse(
+                ERROR_REF, description=f"This user is already invited (pending or accepted), or: {FINALIZED}"
+            ),
         },
         examples=[OpenApiExample("Invite", value={"invitee_username": "bob"}, request_only=True)],
     ),
@@ -63,14 +100,16 @@ NOT_FOUND = OpenApiResponse(ERROR_REF, description="No such calendar or invitati
             "Update an invitation: the invitee answers `accepted` (they become a participant) or "
             "`rejected` (declined; after accepting, they leave the calendar and their timeslots on it "
             "are deleted). `pending` is refused (400). Only the invitee answers (the creator: 403). "
-            "No body in the answer."
+            "No body in the answer. The creator is told by email."
         ),
         request=InvitationEditSerializer,
         responses={
             204: OpenApiResponse(description="Answer recorded."),
             403: OpenApiResponse(ERROR_REF, description="Only the invitee can answer their invitation."),
             404: NOT_FOUND,
-            409: OpenApiResponse(ERROR_REF, description="The invitation was rejected meanwhile (concurrent answer)."),
+            409: OpenApiResponse(
+                ERROR_REF, description=f"The invitation was rejected meanwhile (concurrent answer), or: {FINALIZED}"
+            ),
         },
         examples=[
             OpenApiExample("Accept", value={"status": "accepted"}, request_only=True),
@@ -89,6 +128,7 @@ NOT_FOUND = OpenApiResponse(ERROR_REF, description="No such calendar or invitati
             204: OpenApiResponse(description="Revoked."),
             403: OpenApiResponse(ERROR_REF, description="Only the calendar's creator can revoke an invitation."),
             404: NOT_FOUND,
+            409: OpenApiResponse(ERROR_REF, description=FINALIZED),
         },
     ),
 )
@@ -134,6 +174,14 @@ class CalendarInvitationViewSet(
             raise PermissionDenied("Only the calendar's creator can revoke an invitation; answer `rejected` instead.")
         services.invitation_revoke(invitation=invitation)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @REMIND_SCHEMA
+    def remind(self, request, *args, **kwargs):
+        invitation = self.get_object()
+        if self.calendar.creator_id != request.user.pk:
+            raise PermissionDenied("Only the calendar's creator can send reminders.")
+        invitation = services.invitation_remind(invitation=invitation)
+        return Response(InvitationReminderSerializer(invitation).data)
 
 
 @extend_schema_view(

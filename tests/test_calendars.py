@@ -45,8 +45,10 @@ def calendar_body(calendar: Calendar) -> dict:
         "creator_username": calendar.creator.username,
         "title": calendar.title,
         "description": calendar.description,
+        "timezone": calendar.timezone,
         "days": [day_body(d) for d in calendar.days.order_by("date", "id")],
         "participants": sorted(calendar.invitations.filter(status="accepted").values_list("invitee_id", flat=True)),
+        "finalized": None,
     }
 
 
@@ -120,6 +122,7 @@ class TestCreate:
             "id": calendar.pk,
             "title": "Kickoff",
             "description": "An hour, any of these days.",
+            "timezone": "UTC",
             "days": [
                 {
                     "id": first.pk,
@@ -447,7 +450,9 @@ class TestUpdate:
             "id": calendar.pk,
             "title": "Renamed",
             "description": "New text",
+            "timezone": "UTC",
             "days": [day_body(keep_too), day_body(keep), day_body(added)],
+            "finalized": None,
         }
         assert (keep.date, keep.ranking) == (datetime.date(2030, 3, 1), 5)
         assert set(keep.timeslots.values_list("pk", flat=True)) == kept_slots

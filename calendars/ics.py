@@ -1,0 +1,123 @@
+"""iCalendar (RFC 5545) for finalized meetings: one calendar's event, email invitations and a user's feed.
+
+Built with the `icalendar` library; see docs/scheduling.md for the fields.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar as ICalendar
+from icalendar import Event, vCalAddress
+
+from calendars.models import Calendar
+
+PRODID = "-//OneOnOne//OneOnOne API 1.0//EN"
+CONTENT_TYPE = "text/calendar"
+FEED_REFRESH = datetime.timedelta(hours=1)
+# Users without an email address still need a calendar address; `.invalid` never resolves (RFC 2606).
+PLACEHOLDER_DOMAIN = "users.invalid"
+
+
+def uid_domain() -> str:
+    # Part of every UID: change it and calendar apps see different events.
+    return getattr(settings, "ICS_UID_DOMAIN", "oneonone.local")
+
+
+def event_uid(calendar: Calendar) -> str:
+    """Stable for the life of the calendar, whatever is finalized or undone."""
+    return f"calendar-{calendar.pk}@{uid_domain()}"
+
+
+def calendar_address(user, *, role: str | None = None) -> vCalAddress:
+    """`mailto:` the user's email (a placeholder without one), with CN = username."""
+    email = user.email or f"{quote(user.username, safe='')}@{PLACEHOLDER_DOMAIN}"
+    return vCalAddress.new(email, cn=user.username, role=role)
+
+
+def _ics_datetime(moment: datetime.datetime, zone: ZoneInfo) -> datetime.datetime:
+    """The moment with the calendar's TZID, or in UTC when its wall time cannot say which one it is.
+
+    A wall time with a TZID means its first occurrence (RFC 5545 3.3.5), so the second pass
+    through a repeated hour (clocks going back) is written in UTC instead.
+    """
+    wall = moment.replace(tzinfo=None)
+    if wall.replace(tzinfo=zone, fold=0).astimezone(datetime.UTC) == moment.astimezone(datetime.UTC):
+        return wall.replace(tzinfo=zone)
+    return moment.astimezone(datetime.UTC)
+
+
+def meeting_event(
+    calendar: Calendar,
+    *,
+    participants: Sequence,
+    cancelled: bool = False,
+    stamp: datetime.datetime | None = None,
+) -> Event:
+    """The VEVENT of the calendar's finalized meeting (or its cancellation).
+
+    `calendar.creator` is the organizer, every participant an attendee. SEQUENCE follows
+    `Calendar.schedule_revision`, so each finalize and each undo supersedes what came before.
+    """
+    starts_at, ends_at = calendar.finalized_window()
+    zone = ZoneInfo(calendar.timezone)
+    event = Event.new(
+        uid=event_uid(calendar),
+        stamp=(stamp or calendar.updated_at).astimezone(datetime.UTC),
+        last_modified=calendar.updated_at.astimezone(datetime.UTC),
+        start=_ics_datetime(starts_at, zone),
+        end=_ics_datetime(ends_at, zone),
+        summary=calendar.title,
+        description=calendar.description or None,
+        organizer=calendar_address(calendar.creator),
+        attendees=[calendar_address(user, role="REQ-PARTICIPANT") for user in participants],
+        sequence=calendar.ics_sequence,
+        status="CANCELLED" if cancelled else "CONFIRMED",
+    )
+    return event
+
+
+def _envelope(events: Iterable[Event], *, method: str | None, name: str | None = None) -> ICalendar:
+    ical = ICalendar()
+    ical.add("prodid", PRODID)
+    ical.add("version", "2.0")
+    if method:
+        ical.method = method
+    if name:
+        ical.calendar_name = name
+    events = list(events)
+    for event in events:
+        ical.add_component(event)
+    if events:
+        # VTIMEZONE rules covering every year the events fall in (the library's default stops at 2038).
+        years = [event.start.year for event in events]
+        ical.add_missing_timezones(
+            first_date=datetime.date(min(years) - 1, 1, 1), last_date=datetime.date(max(years) + 1, 12, 31)
+        )
+    return ical
+
+
+def calendar_ics(calendar: Calendar, *, participants: Sequence, method: str = "PUBLISH") -> bytes:
+    """A VCALENDAR with the finalized meeting: `PUBLISH` for a download, `REQUEST` for an email invitation."""
+    event = meeting_event(calendar, participants=participants)
+    return _envelope([event], method=method).to_ical()
+
+
+def cancellation_ics(calendar: Calendar, *, participants: Sequence) -> bytes:
+    """`METHOD:CANCEL` for a meeting being undone; `calendar` still holds the time being cancelled."""
+    event = meeting_event(calendar, participants=participants, cancelled=True, stamp=timezone.now())
+    return _envelope([event], method="CANCEL").to_ical()
+
+
+def feed_ics(*, owner, calendars: Iterable[tuple[Calendar, Sequence]]) -> bytes:
+    """A user's subscription feed: one VEVENT per finalized meeting, no METHOD (a plain snapshot)."""
+    events = [meeting_event(calendar, participants=participants) for calendar, participants in calendars]
+    ical = _envelope(events, method=None, name=f"OneOnOne: {owner.username}")
+    ical.refresh_interval = FEED_REFRESH
+    ical.add("x-published-ttl", FEED_REFRESH)
+    return ical.to_ical()

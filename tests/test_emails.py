@@ -1,0 +1,325 @@
+"""Emails: the finalized meeting (with .ics), its cancellation, reminders (once an hour), answers to the creator.
+
+Emails leave on transaction commit: `django_capture_on_commit_callbacks(execute=True)` runs them here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection, transaction
+from django.utils import timezone
+from icalendar import Calendar as ICalendar
+
+from calendars import emails, services
+from calendars.models import Calendar
+from invitations.models import Invitation
+from tests.conftest import client_for
+from tests.factories import CalendarFactory, DayFactory, InvitationFactory, UserFactory, make_friends
+
+MEETING = {"date": "2030-05-06", "start_time": "10:00", "end_time": "11:30"}
+WHEN = "Monday 6 May 2030, 10:00\N{EN DASH}11:30 (Europe/Berlin, UTC+02:00)"
+
+
+@pytest.fixture
+def world(db):
+    alice, bob, dan = (UserFactory(username=name) for name in ("alice", "bob", "dan"))
+    nomail = UserFactory(username="nomail", email="")
+    carol, rita = UserFactory(username="carol"), UserFactory(username="rita")
+    for friend in (bob, dan, nomail, carol, rita):
+        make_friends(alice, friend)
+    calendar = CalendarFactory(creator=alice, title="Kickoff", timezone="Europe/Berlin")
+    DayFactory(calendar=calendar, date=datetime.date(2030, 5, 6), ranking=1)
+    DayFactory(calendar=calendar, date=datetime.date(2030, 5, 8), ranking=2)
+    invitations = {
+        "bob": InvitationFactory(calendar=calendar, invitee=bob, status="accepted"),
+        "dan": InvitationFactory(calendar=calendar, invitee=dan, status="accepted"),
+        "nomail": InvitationFactory(calendar=calendar, invitee=nomail, status="accepted"),
+        "carol": InvitationFactory(calendar=calendar, invitee=carol, status="pending"),
+        "rita": InvitationFactory(calendar=calendar, invitee=rita, status="rejected"),
+    }
+    users = {"alice": alice, "bob": bob, "dan": dan, "nomail": nomail, "carol": carol, "rita": rita}
+    return {"calendar": calendar, "invitations": invitations, "users": users}
+
+
+def client(world, name):
+    return client_for(world["users"][name])
+
+
+def finalize_url(world) -> str:
+    return f"/calendars/{world['calendar'].pk}/finalize/"
+
+
+def remind_url(world, name) -> str:
+    invitation = world["invitations"][name]
+    return f"/calendars/{invitation.calendar_id}/invitations/{invitation.pk}/remind/"
+
+
+def ics_attachment(message) -> tuple[str, str, ICalendar]:
+    (part,) = message.attachments
+    assert part.get_filename() == "invite.ics"
+    return part.get_content_type(), part.get_param("method"), ICalendar.from_ical(part.get_payload(decode=True))
+
+
+class TestFinalizeEmails:
+    def test_creator_and_every_participant_get_the_meeting(self, world, django_capture_on_commit_callbacks):
+        alice = client(world, "alice")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert alice.post(finalize_url(world), MEETING, format="json").status_code == 200
+        # Not the pending or rejected invitees; nobody without an email address.
+        assert [m.to for m in mail.outbox] == [["alice@example.com"], ["bob@example.com"], ["dan@example.com"]]
+        for message in mail.outbox:
+            assert message.subject == f"Meeting fixed: Kickoff, {WHEN}"
+            assert message.from_email == "OneOnOne <noreply@oneonone.local>"
+            assert WHEN in message.body
+            assert "Taking part: alice, bob, dan, nomail." in message.body
+            content_type, method, ical = ics_attachment(message)
+            assert (content_type, method) == ("text/calendar", "REQUEST")
+            assert str(ical["METHOD"]) == "REQUEST"
+            (event,) = ical.events
+            assert str(event["UID"]) == f"calendar-{world['calendar'].pk}@oneonone.local"
+            assert str(event["SUMMARY"]) == "Kickoff"
+            assert event["SEQUENCE"] == 0
+            assert str(event["STATUS"]) == "CONFIRMED"
+            assert event.start.isoformat() == "2030-05-06T10:00:00+02:00"
+            assert [a.params["CN"] for a in event["ATTENDEE"]] == ["bob", "dan", "nomail"]
+        assert mail.outbox[1].body.startswith("Hello bob,\n\nalice fixed the time of")
+
+    def test_finalizing_the_same_time_again_sends_nothing(self, world, django_capture_on_commit_callbacks):
+        alice = client(world, "alice")
+        with django_capture_on_commit_callbacks(execute=True):
+            alice.post(finalize_url(world), MEETING, format="json")
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert alice.post(finalize_url(world), MEETING, format="json").status_code == 200
+            assert alice.post(finalize_url(world), {**MEETING, "end_time": "12:00"}, format="json").status_code == 409
+        assert mail.outbox == []
+
+    def test_a_rolled_back_finalize_sends_nothing(self, world, django_capture_on_commit_callbacks):
+        def finalize_then_fail():
+            with transaction.atomic():
+                services.calendar_finalize(
+                    calendar=world["calendar"],
+                    date=datetime.date(2030, 5, 6),
+                    start_time=datetime.time(10),
+                    end_time=datetime.time(11),
+                )
+                raise RuntimeError("something after it failed")
+
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+            finalize_then_fail()
+        assert callbacks == []
+        assert mail.outbox == []
+        assert Calendar.objects.get().finalized_date is None
+
+    def test_a_failing_mail_server_does_not_fail_the_request(
+        self, world, django_capture_on_commit_callbacks, monkeypatch
+    ):
+        def broken(messages):
+            raise ConnectionRefusedError("smtp down")
+
+        monkeypatch.setattr(emails, "_send", broken)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client(world, "alice").post(finalize_url(world), MEETING, format="json")
+        assert response.status_code == 200
+        assert Calendar.objects.get().finalized_date == datetime.date(2030, 5, 6)
+
+    def test_undo_sends_a_cancellation(self, world, django_capture_on_commit_callbacks):
+        alice = client(world, "alice")
+        with django_capture_on_commit_callbacks(execute=True):
+            alice.post(finalize_url(world), MEETING, format="json")
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert alice.delete(finalize_url(world)).status_code == 200
+            assert alice.delete(finalize_url(world)).status_code == 200  # nothing fixed any more: no second mail
+        assert [m.to for m in mail.outbox] == [["alice@example.com"], ["bob@example.com"], ["dan@example.com"]]
+        message = mail.outbox[1]
+        assert message.subject == f"Meeting cancelled: Kickoff, {WHEN}"
+        content_type, method, ical = ics_attachment(message)
+        assert (content_type, method) == ("text/calendar", "CANCEL")
+        (event,) = ical.events
+        assert str(event["STATUS"]) == "CANCELLED"
+        assert event["SEQUENCE"] == 1
+        assert event.start.isoformat() == "2030-05-06T10:00:00+02:00"
+
+    def test_deleting_a_finalized_calendar_cancels_it(self, world, django_capture_on_commit_callbacks):
+        alice = client(world, "alice")
+        with django_capture_on_commit_callbacks(execute=True):
+            alice.post(finalize_url(world), MEETING, format="json")
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert alice.delete(f"/calendars/{world['calendar'].pk}/").status_code == 204
+        assert [m.subject.split(":")[0] for m in mail.outbox] == ["Meeting cancelled"] * 3
+
+    def test_deleting_an_open_calendar_sends_nothing(self, world, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client(world, "alice").delete(f"/calendars/{world['calendar'].pk}/").status_code == 204
+        assert mail.outbox == []
+
+
+class TestReminders:
+    def test_creator_reminds_a_pending_invitee(self, world, django_capture_on_commit_callbacks):
+        before = timezone.now()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client(world, "alice").post(remind_url(world, "carol"))
+        assert response.status_code == 200
+        invitation = Invitation.objects.get(pk=world["invitations"]["carol"].pk)
+        assert before <= invitation.reminded_at <= timezone.now()
+        assert response.json() == {
+            "id": invitation.pk,
+            "invitee_username": "carol",
+            "reminded_at": invitation.reminded_at.isoformat().replace("+00:00", "Z"),
+            "next_reminder_at": (invitation.reminded_at + datetime.timedelta(hours=1))
+            .isoformat()
+            .replace("+00:00", "Z"),
+        }
+        (message,) = mail.outbox
+        assert message.to == ["carol@example.com"]
+        assert message.subject == "Reminder: alice invited you to Kickoff"
+        assert "Monday 6 May 2030 (choice 1)" in message.body
+        assert "Wednesday 8 May 2030 (choice 2)" in message.body
+        assert "(times in Europe/Berlin)" in message.body
+        assert f"PUT /calendars/{invitation.calendar_id}/invitations/{invitation.pk}/" in message.body
+
+    def test_at_most_once_an_hour(self, world, django_capture_on_commit_callbacks):
+        alice = client(world, "alice")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert alice.post(remind_url(world, "carol")).status_code == 200
+            again = alice.post(remind_url(world, "carol"))
+        assert again.status_code == 429
+        assert 3590 <= int(again["Retry-After"]) <= 3600
+        assert again.json()["detail"].startswith("carol was reminded less than an hour ago. Expected available in ")
+        assert len(mail.outbox) == 1
+        # An hour later another reminder goes out.
+        Invitation.objects.filter(pk=world["invitations"]["carol"].pk).update(
+            reminded_at=timezone.now() - datetime.timedelta(hours=1, seconds=1)
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert alice.post(remind_url(world, "carol")).status_code == 200
+        assert len(mail.outbox) == 2
+
+    def test_retry_after_counts_down(self, world):
+        Invitation.objects.filter(pk=world["invitations"]["carol"].pk).update(
+            reminded_at=timezone.now() - datetime.timedelta(minutes=50)
+        )
+        response = client(world, "alice").post(remind_url(world, "carol"))
+        assert response.status_code == 429
+        assert 595 <= int(response["Retry-After"]) <= 600
+
+    @pytest.mark.parametrize(("name", "status"), [("bob", "accepted"), ("rita", "rejected")])
+    def test_answered_invitations_are_409(self, world, name, status, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client(world, "alice").post(remind_url(world, name))
+        assert response.status_code == 409
+        assert response.json() == {
+            "detail": f"{name} has already answered ({status}); only pending invitations are reminded."
+        }
+        assert mail.outbox == []
+
+    def test_invitee_without_email_is_409(self, world):
+        invitation = world["invitations"]["carol"]
+        invitation.invitee.email = ""
+        invitation.invitee.save()
+        response = client(world, "alice").post(remind_url(world, "carol"))
+        assert response.status_code == 409
+        assert response.json() == {"detail": "carol has no email address; remind them another way."}
+        assert Invitation.objects.get(pk=invitation.pk).reminded_at is None
+
+    def test_not_while_finalized(self, world):
+        alice = client(world, "alice")
+        assert alice.post(finalize_url(world), MEETING, format="json").status_code == 200
+        response = alice.post(remind_url(world, "carol"))
+        assert response.status_code == 409
+        assert response.json()["detail"].startswith("The meeting is finalized (2030-05-06 10:00:00-11:30:00")
+
+    def test_only_the_creator(self, world):
+        response = client(world, "carol").post(remind_url(world, "carol"))
+        assert response.status_code == 403
+        assert response.json() == {"detail": "Only the calendar's creator can send reminders."}
+        # Another participant cannot see carol's invitation at all; a stranger not even the calendar.
+        assert client(world, "bob").post(remind_url(world, "carol")).status_code == 404
+        assert client_for(UserFactory()).post(remind_url(world, "carol")).status_code == 404
+        assert Invitation.objects.get(pk=world["invitations"]["carol"].pk).reminded_at is None
+
+    def test_wrong_calendar_in_the_url_is_404(self, world):
+        other = CalendarFactory(creator=world["users"]["alice"])
+        invitation = world["invitations"]["carol"]
+        url = f"/calendars/{other.pk}/invitations/{invitation.pk}/remind/"
+        assert client(world, "alice").post(url).status_code == 404
+
+    def test_unauthenticated(self, world, api_client):
+        assert api_client.post(remind_url(world, "carol")).status_code == 401
+
+
+class TestAnswersTellTheCreator:
+    def answer(self, world, name, status):
+        invitation = world["invitations"][name]
+        url = f"/calendars/{invitation.calendar_id}/invitations/{invitation.pk}/"
+        return client(world, name).put(url, {"status": status}, format="json")
+
+    @pytest.mark.parametrize(
+        ("name", "status", "subject"),
+        [
+            ("carol", "accepted", "carol accepted your invitation to Kickoff"),
+            ("carol", "rejected", "carol declined your invitation to Kickoff"),
+            ("bob", "rejected", "bob left Kickoff"),
+        ],
+    )
+    def test_accepting_declining_and_leaving(self, world, name, status, subject, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert self.answer(world, name, status).status_code == 204
+        (message,) = mail.outbox
+        assert message.to == ["alice@example.com"]
+        assert message.subject == subject
+        assert message.body == f"Hello alice,\n\n{subject.replace(' Kickoff', ' “Kickoff”')}.\n"
+
+    def test_the_same_answer_again_sends_nothing(self, world, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert self.answer(world, "bob", "accepted").status_code == 204
+        assert mail.outbox == []
+
+    def test_creator_without_email_is_not_written_to(self, world, django_capture_on_commit_callbacks):
+        alice = world["users"]["alice"]
+        alice.email = ""
+        alice.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert self.answer(world, "carol", "accepted").status_code == 204
+        assert mail.outbox == []
+
+    def test_refused_answers_send_nothing(self, world, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert self.answer(world, "carol", "pending").status_code == 400
+        assert mail.outbox == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_reminders_at_once_send_one_email():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks and concurrent transactions)")
+    alice, carol = UserFactory(username="alice"), UserFactory(username="carol")
+    calendar = CalendarFactory(creator=alice)
+    DayFactory(calendar=calendar)
+    invitation = InvitationFactory(calendar=calendar, invitee=carol, status="pending")
+    url = f"/calendars/{calendar.pk}/invitations/{invitation.pk}/remind/"
+    clients = [client_for(alice) for _ in range(4)]
+    barrier = threading.Barrier(len(clients))
+    codes: list[int] = []
+
+    def remind(c):
+        try:
+            barrier.wait()
+            codes.append(c.post(url).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=remind, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(codes) == [200, 429, 429, 429]
+    assert [m.to for m in mail.outbox] == [["carol@example.com"]]
