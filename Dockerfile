@@ -1,5 +1,5 @@
 # OneOnOne API: slim image, non-root, served by gunicorn.
-# Migrations are their own step: docker compose run --rm web python manage.py migrate
+# Migrations are their own step: the `migrate` service of docker-compose.yml.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

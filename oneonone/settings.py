@@ -110,12 +110,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# PgBouncer in transaction pooling mode cannot keep a cursor open across transactions: no server-side
+# cursors (only QuerySet.iterator() would open one), so the same settings work behind it (docs/deploy.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # Throttle counters must be shared by every worker and server: the database cache
 # by default (table created by `manage.py createcachetable`), Redis when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A slow or lost Redis fails the request within a second instead of holding a worker.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {
         "default": {

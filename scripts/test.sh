@@ -27,6 +27,9 @@ trap 'scripts/pg-throwaway.sh stop "$PG_TMPDIR"' EXIT
 scripts/pg-throwaway.sh stop "$PG_TMPDIR"
 trap - EXIT
 
+echo "== scale-out: two app servers behind nginx, one killed mid-run"
+scripts/ci/scale_out.sh
+
 if [ "${SKIP_BROWSER_TESTS:-}" != 1 ]; then
   echo "== browser tests (headless Chromium)"
   scripts/ci/browser.sh

@@ -308,3 +308,17 @@ class TestForgedTokens:
         user.is_active = False
         user.save()
         assert self.get_with(api_client, str(token)).status_code == 401
+
+
+def test_lost_throttle_cache_is_503_not_500(api_client, user, settings):
+    # A Redis cache nobody listens on: the login must fail closed and clearly.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    response = api_client.post("/auth/login/", {"username": "alice", "password": PASSWORD}, format="json")
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The rate limiter is unavailable; try again shortly."}
