@@ -18,8 +18,11 @@ from accounts.throttles import AuthRateThrottle, RegisterRateThrottle
 from oneonone.schema import ERROR_REF
 
 THROTTLED = OpenApiResponse(
-    {"type": "object", "properties": {"detail": {"type": "string"}}},
+    ERROR_REF,
     description="Too many attempts from this address; retry after the time in the Retry-After header.",
+    examples=[
+        OpenApiExample("Throttled", value={"detail": "Request was throttled. Expected available in 42 seconds."})
+    ],
 )
 BAD_TOKEN = OpenApiResponse(ERROR_REF, description="The token is invalid, expired, or revoked.")
 
@@ -55,6 +58,7 @@ class RegisterView(generics.CreateAPIView):
 @extend_schema_view(
     post=extend_schema(
         operation_id="auth_login",
+        summary="Log in",
         description=(
             "Takes a set of user credentials and returns an access and refresh JSON web token pair "
             "to prove the authentication of those credentials. Throttled per client address "
@@ -77,6 +81,7 @@ class LoginView(TokenObtainPairView):
 @extend_schema_view(
     post=extend_schema(
         operation_id="auth_refresh",
+        summary="Refresh the tokens",
         description=(
             "Takes a refresh type JSON web token and returns a new access token and a new refresh "
             "token. The refresh token sent is revoked (rotation): using it again answers 401."

@@ -339,16 +339,18 @@ class SuggestionSerializer(serializers.Serializer):
     score = SuggestionScoreSerializer()
 
 
+# A module constant so SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] can name its enum (SuggestionReasonCodeEnum).
+SUGGESTION_REASON_CODES = [
+    ("no_availability", "nobody marked a timeslot on the calendar's days"),
+    ("creator_unavailable", "others did, the creator did not"),
+    ("no_window_long_enough", "no window of that length fits the creator's timeslots"),
+]
+
+
 class SuggestionReasonSerializer(serializers.Serializer):
     """Why there is no suggestion."""
 
-    code = serializers.ChoiceField(
-        choices=[
-            ("no_availability", "nobody marked a timeslot on the calendar's days"),
-            ("creator_unavailable", "others did, the creator did not"),
-            ("no_window_long_enough", "no window of that length fits the creator's timeslots"),
-        ]
-    )
+    code = serializers.ChoiceField(choices=SUGGESTION_REASON_CODES)
     message = serializers.CharField()
 
 

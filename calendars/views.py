@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -29,6 +35,19 @@ from calendars.serializers import (
 )
 from oneonone.exceptions import Conflict
 from oneonone.schema import ERROR_REF
+
+CALENDAR_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The calendar's id.")
+IN_CALENDAR = OpenApiParameter("calendar_id", int, OpenApiParameter.PATH, description="The calendar's id.")
+DAY_ID = OpenApiParameter(
+    "day_id", int, OpenApiParameter.PATH, description="The day's id (`days[].id` of the calendar)."
+)
+SLOT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The timeslot's id.")
+FEED_TOKEN = OpenApiParameter(
+    "token",
+    str,
+    OpenApiParameter.PATH,
+    description="The secret token of the feed address (`GET /calendars/feed-token/`).",
+)
 
 NOT_CREATOR = OpenApiResponse(ERROR_REF, description="You can see this calendar but are not its creator.")
 NOT_MEMBER = OpenApiResponse(
@@ -107,6 +126,7 @@ SLOT_EXAMPLE = OpenApiExample("Morning", value={"start_time": "09:00", "end_time
     ),
     retrieve=extend_schema(
         operation_id="calendars_retrieve",
+        parameters=[CALENDAR_ID],
         summary="Get a calendar",
         description=(
             "Visible to the creator, the participants and users with a pending invitation; 404 for everyone else."
@@ -115,6 +135,7 @@ SLOT_EXAMPLE = OpenApiExample("Morning", value={"start_time": "09:00", "end_time
     ),
     update=extend_schema(
         operation_id="calendars_update",
+        parameters=[CALENDAR_ID],
         summary="Edit a calendar and its days",
         description=(
             "Creator only. Replaces title, description, time zone (left out: unchanged) and the day list: "
@@ -134,6 +155,7 @@ SLOT_EXAMPLE = OpenApiExample("Morning", value={"start_time": "09:00", "end_time
     ),
     destroy=extend_schema(
         operation_id="calendars_destroy",
+        parameters=[CALENDAR_ID],
         summary="Delete a calendar",
         description=(
             "Creator only. Deletes the calendar with its days, timeslots and invitations. A finalized "
@@ -199,10 +221,14 @@ class CalendarViewSet(
         tags=["timeslots"],
     ),
     retrieve=extend_schema(
-        operation_id="calendars_day_timeslot_retrieve", summary="Get a timeslot", tags=["timeslots"]
+        operation_id="calendars_day_timeslot_retrieve",
+        parameters=[SLOT_ID],
+        summary="Get a timeslot",
+        tags=["timeslots"],
     ),
     update=extend_schema(
         operation_id="calendars_day_timeslot_update",
+        parameters=[SLOT_ID],
         summary="Move my timeslot",
         description=(
             "Owner only. The new times may not overlap another of the owner's slots on that day. "
@@ -214,12 +240,14 @@ class CalendarViewSet(
     ),
     destroy=extend_schema(
         operation_id="calendars_day_timeslot_destroy",
+        parameters=[SLOT_ID],
         summary="Delete my timeslot",
         description="Owner only. 409 while the meeting is finalized.",
         responses={204: OpenApiResponse(description="Deleted."), 403: NOT_OWNER, 409: FINALIZED},
         tags=["timeslots"],
     ),
 )
+@extend_schema(parameters=[IN_CALENDAR, DAY_ID])
 class TimeSlotViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -329,7 +357,7 @@ NO_SUGGESTION_EXAMPLE = OpenApiExample(
             "empty and `reason` says why (200, not an error). Members only: the creator and participants; a "
             "pending invitee gets 403. See docs/scheduling.md for the rule with a worked example."
         ),
-        parameters=[SuggestionQuerySerializer],
+        parameters=[CALENDAR_ID, SuggestionQuerySerializer],
         responses={200: SuggestionListSerializer, 403: MEMBERS_ONLY},
         examples=[SUGGESTIONS_EXAMPLE, NO_SUGGESTION_EXAMPLE],
         tags=["scheduling"],
@@ -365,6 +393,7 @@ FINALIZE_EXAMPLE = OpenApiExample(
 @extend_schema_view(
     post=extend_schema(
         operation_id="calendars_finalize",
+        parameters=[CALENDAR_ID],
         summary="Fix the meeting",
         description=(
             "Creator only. Fixes the meeting on one of the calendar's days, from `start_time` to `end_time` "
@@ -385,6 +414,7 @@ FINALIZE_EXAMPLE = OpenApiExample(
     ),
     delete=extend_schema(
         operation_id="calendars_unfinalize",
+        parameters=[CALENDAR_ID],
         summary="Undo the fixed meeting",
         description=(
             "Creator only. Clears the fixed meeting (a no-op when none is fixed) and answers the calendar with "
@@ -435,6 +465,7 @@ NOT_ACCEPTABLE = OpenApiResponse(
 @extend_schema_view(
     get=extend_schema(
         operation_id="calendars_ics",
+        parameters=[CALENDAR_ID],
         summary="The fixed meeting as iCalendar",
         description=(
             "Members only (creator and participants; a pending invitee gets 403). The finalized meeting as an "
@@ -511,6 +542,7 @@ class FeedTokenView(APIView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="calendars_feed",
+        parameters=[FEED_TOKEN],
         summary="My calendar feed (no login)",
         description=(
             "Every finalized meeting the token's owner created or takes part in, as one `text/calendar` document "

@@ -17,6 +17,7 @@ from contacts.serializers import ContactActionSerializer, ContactSerializer
 from oneonone.schema import ERROR_REF
 
 TAGS = ["contacts"]
+CONTACT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The relation's id.")
 CONFLICT = OpenApiResponse(ERROR_REF, description="The relation is in a state where this move does not apply.")
 NO_SUCH_USER = OpenApiResponse(ERROR_REF, description="No user has that username, or there is nothing to act on.")
 BLOCK_IS_THEIRS = OpenApiResponse(ERROR_REF, description="The other user blocked you; only they can lift it.")
@@ -74,12 +75,14 @@ def _list_schema(operation_id: str, summary: str, description: str, parameters: 
     ),
     retrieve=extend_schema(
         operation_id="contacts_retrieve",
+        parameters=[CONTACT_ID],
         summary="Show one of my relations",
         description="Relations I am not part of answer 404.",
         tags=TAGS,
     ),
     update=extend_schema(
         operation_id="contacts_update",
+        parameters=[CONTACT_ID],
         summary="Change a relation's status",
         description=(
             "Makes the same move as the action endpoints: `status` 1 accepts and 3 rejects a request "
@@ -92,6 +95,7 @@ def _list_schema(operation_id: str, summary: str, description: str, parameters: 
     ),
     partial_update=extend_schema(
         operation_id="contacts_partial_update",
+        parameters=[CONTACT_ID],
         summary="Change a relation's status (partial)",
         description="As PUT, with every field optional.",
         responses={200: ContactSerializer, 409: CONFLICT},
@@ -100,6 +104,7 @@ def _list_schema(operation_id: str, summary: str, description: str, parameters: 
     ),
     destroy=extend_schema(
         operation_id="contacts_destroy",
+        parameters=[CONTACT_ID],
         summary="Remove a relation",
         description=(
             "The same move as `unadd` (end a friendship, cancel my request, clear a rejection I made), "

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from django.utils.functional import cached_property
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -20,12 +26,22 @@ from invitations.serializers import (
 )
 from oneonone.schema import ERROR_REF
 
+IN_CALENDAR = OpenApiParameter("calendar_id", int, OpenApiParameter.PATH, description="The calendar's id.")
+INVITATION_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The invitation's id.")
+# The invitation's own status enum, so clients get one type for the filter and the field it filters.
+INBOX_STATUS = OpenApiParameter(
+    "status",
+    {"$ref": "#/components/schemas/InvitationStatusEnum"},
+    OpenApiParameter.QUERY,
+    description="Only invitations in this state (`pending` for the ones awaiting an answer).",
+)
 NOT_FOUND = OpenApiResponse(ERROR_REF, description="No such calendar or invitation visible to you.")
 FINALIZED = "The calendar's meeting is finalized: invitations do not change until the creator undoes it."
 
 
 REMIND_SCHEMA = extend_schema(
     operation_id="calendars_invitations_remind",
+    parameters=[INVITATION_ID],
     summary="Remind a pending invitee",
     description=(
         "The creator emails a pending invitee a reminder to answer; at most one an hour per invitation "
@@ -89,12 +105,14 @@ REMIND_SCHEMA = extend_schema(
     ),
     retrieve=extend_schema(
         operation_id="calendars_invitations_retrieve",
+        parameters=[INVITATION_ID],
         summary="Retrieve an invitation",
         description="Retrieve an invitation: the creator any of the calendar's, an invitee their own.",
         responses={200: InvitationSerializer, 404: NOT_FOUND},
     ),
     update=extend_schema(
         operation_id="calendars_invitations_answer",
+        parameters=[INVITATION_ID],
         summary="Answer an invitation",
         description=(
             "Update an invitation: the invitee answers `accepted` (they become a participant) or "
@@ -118,6 +136,7 @@ REMIND_SCHEMA = extend_schema(
     ),
     destroy=extend_schema(
         operation_id="calendars_invitations_revoke",
+        parameters=[INVITATION_ID],
         summary="Revoke an invitation",
         description=(
             "Delete an invitation (the creator revokes it). An invitee who had accepted stops being a "
@@ -132,7 +151,7 @@ REMIND_SCHEMA = extend_schema(
         },
     ),
 )
-@extend_schema(tags=["invitations"])
+@extend_schema(tags=["invitations"], parameters=[IN_CALENDAR])
 class CalendarInvitationViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -193,6 +212,7 @@ class CalendarInvitationViewSet(
             "calendar's id and title. Filter with `?status=pending` for the ones awaiting an answer. "
             "Answer one with `PUT /calendars/{calendar_id}/invitations/{id}/`."
         ),
+        parameters=[INBOX_STATUS],
         tags=["invitations"],
     )
 )

@@ -230,6 +230,7 @@ SPECTACULAR_SETTINGS = {
         "ContactStatusEnum": "contacts.models.ContactStatus",
         "InvitationStatusEnum": "invitations.models.InvitationStatus",
         "InvitationEditStatusEnum": "invitations.models.InvitationAnswer",
+        "SuggestionReasonCodeEnum": "calendars.serializers.SUGGESTION_REASON_CODES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -34,3 +34,8 @@ if [ "${SKIP_BROWSER_TESTS:-}" != 1 ]; then
   echo "== browser tests (headless Chromium)"
   scripts/ci/browser.sh
 fi
+
+if [ "${SKIP_CLIENT_TESTS:-}" != 1 ]; then
+  echo "== generated-client story (openapi-python-client)"
+  scripts/ci/client.sh
+fi

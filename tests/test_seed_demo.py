@@ -83,6 +83,37 @@ class TestSeed:
         )
         assert statuses == {"alice": "accepted", "carol": "rejected"}
 
+    def test_book_club_is_finalized_where_everyone_is_free(self, api_client):
+        output = seed()
+        club = Calendar.objects.get(title="Book club")
+        first_day = Day.objects.filter(calendar=club).order_by("date").first().date
+        assert (
+            f"Finalized: 'Book club' on {first_day.isoformat()} 19:00-21:00 (GET /calendars/{club.pk}/ics/)" in output
+        )
+
+        client = login(api_client, "alice")
+        calendars = {c["title"]: c for c in client.get("/calendars/").json()["results"]}
+        assert calendars["Book club"]["finalized"] == {
+            "date": first_day.isoformat(),
+            "start_time": "19:00:00",
+            "end_time": "21:00:00",
+            "starts_at": f"{first_day.isoformat()}T19:00:00+00:00",
+            "ends_at": f"{first_day.isoformat()}T21:00:00+00:00",
+        }
+        assert calendars["Quarterly planning"]["finalized"] is None
+        # The fixed time is the best two-hour window: alice (19-22) and bob (18-21) are both free.
+        best = client.get(f"/calendars/{club.pk}/suggestions/?duration=120").json()["suggestions"][0]
+        assert (best["date"], best["start_time"], best["end_time"]) == (first_day.isoformat(), "19:00:00", "21:00:00")
+        assert (best["available"], best["missing"], best["pending"]) == (["alice", "bob"], [], [])
+
+        ics = client.get(f"/calendars/{club.pk}/ics/")
+        assert ics.status_code == 200
+        assert ics["Content-Type"].startswith("text/calendar")
+        lines = ics.content.decode().splitlines()
+        assert f"DTSTART:{first_day:%Y%m%d}T190000Z" in lines
+        assert f"DTEND:{first_day:%Y%m%d}T210000Z" in lines
+        assert "ORGANIZER;CN=bob:mailto:bob@demo.oneonone.local" in lines
+
     def test_days_are_in_the_future(self):
         seed()
         assert not Day.objects.filter(date__lte=timezone.localdate()).exists()

@@ -1,9 +1,10 @@
 """`manage.py seed_demo`: a small demo so a newcomer sees real data at once.
 
 Five users (password DEMO_PASSWORD), friendships and a friend request, two calendars with
-ranked days, invitations in every state, and availability that overlaps. Everything is made
-through the same services as the API, so the demo obeys every rule the API does; the emails
-those services send (answers to invitations) are dropped, as the demo addresses are not real.
+ranked days, invitations in every state, availability that overlaps, and a finalized meeting.
+Everything is made through the same services as the API, so the demo obeys every rule the API
+does; the emails those services send (answers to invitations, the fixed meeting) are dropped,
+as the demo addresses are not real.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from calendars.models import Calendar, Day
-from calendars.services import calendar_create, timeslot_create
+from calendars.services import calendar_create, calendar_finalize, timeslot_create
 from contacts.services import contact_accept, contact_add
 from invitations.services import invitation_answer, invitation_create
 
@@ -61,6 +62,8 @@ AVAILABILITY = [
     ("Book club", "bob", 1, "17:00", "19:00"),
     ("Book club", "alice", 0, "19:00", "22:00"),
 ]
+# (calendar title, index of the day, start, end): the meeting its creator fixed, where everyone is free.
+FINALIZED = [("Book club", 0, "19:00", "21:00")]
 
 
 def _time(value: str) -> datetime.time:
@@ -70,8 +73,8 @@ def _time(value: str) -> datetime.time:
 class Command(BaseCommand):
     help = (
         "Fill the database with a small demo: users alice, bob, carol, dave and erin "
-        f"(password {DEMO_PASSWORD!r}), friends, two calendars, invitations and availability. "
-        "Refuses if the demo users exist; --reset deletes them (and everything they own) first."
+        f"(password {DEMO_PASSWORD!r}), friends, two calendars, invitations, availability and a "
+        "finalized meeting. Refuses if the demo users exist; --reset deletes them (and everything they own) first."
     )
 
     def add_arguments(self, parser):
@@ -146,6 +149,12 @@ class Command(BaseCommand):
         for title, owner, day_index, start, end in AVAILABILITY:
             day = Day.objects.filter(calendar=calendars[title]).order_by("date")[day_index]
             timeslot_create(day=day, owner=users[owner], start_time=_time(start), end_time=_time(end))
+
+        for title, day_index, start, end in FINALIZED:
+            day = Day.objects.filter(calendar=calendars[title]).order_by("date")[day_index]
+            calendars[title] = calendar_finalize(
+                calendar=calendars[title], date=day.date, start_time=_time(start), end_time=_time(end)
+            )
         return calendars
 
     def _report(self, calendars: dict[str, Calendar]) -> None:
@@ -157,6 +166,12 @@ class Command(BaseCommand):
             answers = ", ".join(f"{name} {answer or 'pending'}" for name, answer in invitations.items())
             self.stdout.write(
                 f"Calendar {calendars[title].pk} {title!r} by {creator}: {len(days)} days; invited {answers}"
+            )
+        for title, _day_index, start, end in FINALIZED:
+            calendar = calendars[title]
+            self.stdout.write(
+                f"Finalized: {title!r} on {calendar.finalized_date.isoformat()} {start}-{end} "
+                f"(GET /calendars/{calendar.pk}/ics/)"
             )
         self.stdout.write(
             f"Try: log in as alice at /api-auth/login/ and open /calendars/, or POST /auth/login/ "
