@@ -1,0 +1,1 @@
+"""The benchmark harness (bench/run.sh) and its reference views; not part of the served app."""
