@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt import serializers as jwt_serializers
 
 User = get_user_model()
 
@@ -46,11 +49,16 @@ class UserSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict):
         validated_data.pop("password2")
-        return User.objects.create_user(
-            username=validated_data["username"],
-            email=validated_data.get("email", ""),
-            password=validated_data["password"],
-        )
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(
+                    username=validated_data["username"],
+                    email=validated_data.get("email", ""),
+                    password=validated_data["password"],
+                )
+        except IntegrityError as exc:
+            # The same name (in any case) registered at the same moment: the unique constraint decides.
+            raise serializers.ValidationError({"username": ["A user with that username already exists."]}) from exc
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -73,3 +81,13 @@ class MeSerializer(serializers.ModelSerializer):
 
 class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField(write_only=True, help_text="The refresh token to revoke.")
+
+
+class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """simplejwt's refresh; the token of a deleted user is refused (401) like a deactivated user's."""
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist as exc:
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from exc

@@ -9,11 +9,10 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.serializers import (
     TokenBlacklistSerializer,
     TokenObtainPairSerializer,
-    TokenRefreshSerializer,
 )
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenViewBase
 
-from accounts.serializers import LogoutSerializer, MeSerializer, UserSerializer
+from accounts.serializers import LogoutSerializer, MeSerializer, TokenRefreshSerializer, UserSerializer
 from accounts.throttles import AuthRateThrottle, RegisterRateThrottle
 from oneonone.schema import ERROR_REF
 
@@ -96,6 +95,7 @@ class LoginView(TokenObtainPairView):
     )
 )
 class RefreshView(TokenRefreshView):
+    serializer_class = TokenRefreshSerializer
     authentication_classes: list = []
     throttle_classes = [AuthRateThrottle]
 

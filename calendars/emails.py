@@ -22,6 +22,11 @@ logger = logging.getLogger(__name__)
 ICS_FILENAME = "invite.ics"
 
 
+def _one_line(text: str) -> str:
+    # A title may hold line breaks; a mail header may not (Django refuses the whole message).
+    return " ".join(text.split())
+
+
 def send_on_commit(messages: Sequence[EmailMessage]) -> None:
     """Send `messages` after the current transaction commits; a failing mail server is logged, not raised."""
     messages = [message for message in messages if message is not None]
@@ -73,7 +78,9 @@ def finalized_messages(calendar: Calendar, *, participants: Sequence) -> list[Em
             f"Taking part: {names}.\n\n"
             f"The attached {ICS_FILENAME} adds it to your calendar.\n"
         )
-        message = EmailMessage(subject=f"Meeting fixed: {calendar.title}, {when}", body=body, to=[user.email])
+        message = EmailMessage(
+            subject=_one_line(f"Meeting fixed: {calendar.title}, {when}"), body=body, to=[user.email]
+        )
         message.attach(attachment)
         messages.append(message)
     return messages
@@ -95,7 +102,9 @@ def cancellation_messages(calendar: Calendar, *, participants: Sequence) -> list
             f"{calendar.title}\N{RIGHT DOUBLE QUOTATION MARK}:\n\n    {when}\n\n"
             f"The attached {ICS_FILENAME} removes it from your calendar.\n"
         )
-        message = EmailMessage(subject=f"Meeting cancelled: {calendar.title}, {when}", body=body, to=[user.email])
+        message = EmailMessage(
+            subject=_one_line(f"Meeting cancelled: {calendar.title}, {when}"), body=body, to=[user.email]
+        )
         message.attach(attachment)
         messages.append(message)
     return messages
@@ -115,7 +124,7 @@ def reminder_message(invitation) -> EmailMessage | None:
         f'{{"status": "accepted"}} or {{"status": "rejected"}}; your open invitations are at GET /invitations/.\n'
     )
     return EmailMessage(
-        subject=f"Reminder: {calendar.creator.username} invited you to {calendar.title}",
+        subject=_one_line(f"Reminder: {calendar.creator.username} invited you to {calendar.title}"),
         body=body,
         to=[invitation.invitee.email],
     )
@@ -137,5 +146,5 @@ def answer_message(invitation, *, previous: str) -> EmailMessage | None:
     words = ANSWER_WORDS.get((previous, invitation.status), f"answered {invitation.status} to")
     title = f"\N{LEFT DOUBLE QUOTATION MARK}{calendar.title}\N{RIGHT DOUBLE QUOTATION MARK}"
     body = f"Hello {creator.username},\n\n{invitation.invitee.username} {words} {title}.\n"
-    subject = f"{invitation.invitee.username} {words} {calendar.title}"
+    subject = _one_line(f"{invitation.invitee.username} {words} {calendar.title}")
     return EmailMessage(subject=subject, body=body, to=[creator.email])

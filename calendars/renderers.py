@@ -31,7 +31,10 @@ class ICalendarViewMixin:
     renderer_classes = [ICalendarRenderer]
 
     def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, Response) and response.status_code >= 400:
+        # Errors, and OPTIONS' metadata (a dict), are JSON; only an iCalendar document is text/calendar.
+        if isinstance(response, Response) and (
+            response.status_code >= 400 or not isinstance(response.data, (bytes, str))
+        ):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)

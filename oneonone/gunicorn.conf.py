@@ -9,6 +9,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# The longest request line gunicorn allows (its default is 4094); longer ones get its own
+# HTML 414, declared in the schema and in docs/security.md.
+limit_request_line = 8190
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")

@@ -1,7 +1,9 @@
 """OpenAPI post-processing: every operation documents the errors it can answer with.
 
 drf-spectacular documents only the success status; clients and fuzzers need the
-error statuses too, each with its JSON body.
+error statuses too, each with its body. The schemathesis run in CI (scripts/ci/fuzz.sh)
+checks every response against what this hook declares, so a status declared here that
+the code never answers, or one answered but not declared, shows up there.
 """
 
 from __future__ import annotations
@@ -14,16 +16,134 @@ ERROR_DESCRIPTIONS = {
     "401": "Authentication credentials were not provided or are invalid.",
     "403": "The object is visible to you but you may not perform this action.",
     "404": "Not found, or not visible to you.",
-    "503": "The database is unavailable; nothing was changed. Retry later.",
+    "413": "The request body is larger than the server accepts (`MAX_REQUEST_BODY_BYTES`, 1 MiB by default).",
+    "415": "The request body's media type is not one of those listed for this operation.",
+    "503": "The database is unavailable; nothing was changed. Retry later (see `Retry-After`).",
 }
+URI_TOO_LONG = {
+    "description": (
+        "The request line (method, path and query string) is longer than the HTTP server accepts "
+        "(8190 bytes). Answered by the HTTP server before the application, as an HTML page."
+    ),
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+WRITE_METHODS = {"post", "put", "patch"}
 
 
 def _json(ref: dict) -> dict:
     return {"application/json": {"schema": ref}}
 
 
+def _max_page_size() -> int:
+    from oneonone.pagination import PageNumberPagination
+
+    return PageNumberPagination.max_page_size
+
+
+def _tighten_parameters(operation: dict) -> None:
+    """Declare what the server enforces on path ids and query parameters."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("in") == "path" and schema.get("type") == "string" and schema.get("pattern") == r"^\d+$":
+            # A viewset's `lookup_value_regex = r"\d+"` comes out as a string; it is an integer id.
+            parameter["schema"] = {"type": "integer"}
+            continue
+        if parameter.get("in") != "query":
+            continue
+        if parameter.get("name") == "page_size":
+            schema.update({"type": "integer", "minimum": 1, "maximum": _max_page_size()})
+            parameter["description"] = f"Number of results to return per page, 1 to {_max_page_size()} (default 10)."
+        elif parameter.get("name") == "page":
+            schema.update({"type": "integer", "minimum": 1})
+        if not parameter.get("required"):
+            # DRF, django-filter and the query serializers read `?name=` as if `name` were left out.
+            parameter["allowEmptyValue"] = True
+
+
+def _require_non_blank(schemas: dict) -> None:
+    """Required, writable free-text strings are non-blank (DRF's CharField refuses "" by default).
+
+    drf-spectacular emits `minLength: 1` only with COMPONENT_SPLIT_REQUEST, which the spec's
+    component names rule out; a field that does allow blanks would show up in the fuzzer as
+    a blank value accepted against the schema.
+    """
+    for schema in schemas.values():
+        for name in schema.get("required", []):
+            prop = schema.get("properties", {}).get(name, {})
+            if prop.get("type") != "string" or prop.get("readOnly"):
+                continue
+            if not any(key in prop for key in ("minLength", "enum", "format", "pattern")):
+                prop["minLength"] = 1
+
+
+def _link(operation_id: str, parameters: dict[str, str], description: str) -> dict:
+    return {"operationId": operation_id, "parameters": parameters, "description": description}
+
+
+def _links() -> dict[tuple[str, str], dict[str, dict]]:
+    """OpenAPI links from a created object to the operations on it (for clients and the fuzzer)."""
+    calendar = {"id": "$response.body#/id"}
+    first_day = {"calendar_id": "$response.body#/id", "day_id": "$response.body#/days/0/id"}
+    in_calendar = {"calendar_id": "$response.body#/id"}
+    slot = {"calendar_id": "$request.path.calendar_id", "day_id": "$request.path.day_id", "id": "$response.body#/id"}
+    invitation = {"calendar_id": "$request.path.calendar_id", "id": "$response.body#/id"}
+    contact = {"id": "$response.body#/id"}
+    links = {
+        ("calendars_create", "201"): {
+            "GetCalendar": _link("calendars_retrieve", calendar, "The calendar just created."),
+            "EditCalendar": _link("calendars_update", calendar, "Edit the calendar just created."),
+            "DeleteCalendar": _link("calendars_destroy", calendar, "Delete the calendar just created."),
+            "ListFirstDaySlots": _link("calendars_day_timeslot_list", first_day, "The slots of its first day."),
+            "AddFirstDaySlot": _link("calendars_day_timeslot_create", first_day, "Add a slot to its first day."),
+            "ListInvitations": _link("calendars_invitations_list", in_calendar, "Its invitations."),
+            "Invite": _link("calendars_invitations_create", in_calendar, "Invite a friend to it."),
+        },
+        ("calendars_day_timeslot_create", "201"): {
+            "GetSlot": _link("calendars_day_timeslot_retrieve", slot, "The slot just added."),
+            "MoveSlot": _link("calendars_day_timeslot_update", slot, "Move the slot just added."),
+            "DeleteSlot": _link("calendars_day_timeslot_destroy", slot, "Delete the slot just added."),
+        },
+        ("calendars_invitations_create", "201"): {
+            "GetInvitation": _link("calendars_invitations_retrieve", invitation, "The invitation just made."),
+            "AnswerInvitation": _link("calendars_invitations_answer", invitation, "The invitee answers it."),
+            "RevokeInvitation": _link("calendars_invitations_revoke", invitation, "Revoke it."),
+        },
+        ("contacts_create", "201"): {
+            "GetContact": _link("contacts_retrieve", contact, "The relation just made."),
+            "ChangeContact": _link("contacts_partial_update", contact, "Change its status."),
+            "RemoveContact": _link("contacts_destroy", contact, "Remove it."),
+        },
+    }
+    for action in ("add", "accept", "reject", "block"):
+        links[(f"contacts_{action}", "200")] = {
+            "GetContact": _link("contacts_retrieve", contact, "The relation after the move."),
+            "ChangeContact": _link("contacts_partial_update", contact, "Change its status."),
+            "RemoveContact": _link("contacts_destroy", contact, "Remove it."),
+        }
+    return links
+
+
+def _add_links(paths: dict) -> None:
+    operations = {
+        operation.get("operationId"): operation
+        for item in paths.values()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and method in {"get", "post", "put", "patch", "delete"}
+    }
+    for (operation_id, code), links in _links().items():
+        response = operations.get(operation_id, {}).get("responses", {}).get(code)
+        if response is None:
+            continue
+        # A link to an operation that no longer exists would make the document invalid.
+        wanted = {name: link for name, link in links.items() if link["operationId"] in operations}
+        if wanted:
+            response.setdefault("links", {}).update(wanted)
+
+
 def add_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    _require_non_blank(schemas)
+    _add_links(result.get("paths", {}))
     schemas["ErrorDetail"] = {
         "type": "object",
         "description": "An error that is not about one field.",
@@ -43,13 +163,13 @@ def add_error_responses(result, generator, request, public):
         for method, operation in item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
+            _tighten_parameters(operation)
             responses = operation.setdefault("responses", {})
             security = operation.get("security", [])
             authenticated = bool(security) and {} not in security
             has_params = "{" in path
-            has_input = "requestBody" in operation or any(
-                p.get("in") == "query" for p in operation.get("parameters", [])
-            )
+            has_body = "requestBody" in operation
+            has_input = has_body or any(p.get("in") == "query" for p in operation.get("parameters", []))
             wanted = []
             if has_input:
                 wanted.append("400")
@@ -59,9 +179,12 @@ def add_error_responses(result, generator, request, public):
                     wanted.append("403")
             if has_params or (has_input and method == "get"):
                 wanted.append("404")
+            if has_body or method in WRITE_METHODS:
+                wanted.extend(["413", "415"])
             wanted.append("503")
             for code in wanted:
                 if code not in responses:
                     body = VALIDATION_REF if code == "400" else ERROR_REF
                     responses[code] = {"description": ERROR_DESCRIPTIONS[code], "content": _json(body)}
+            responses.setdefault("414", URI_TOO_LONG)
     return result

@@ -27,6 +27,12 @@ trap 'scripts/pg-throwaway.sh stop "$PG_TMPDIR"' EXIT
 scripts/pg-throwaway.sh stop "$PG_TMPDIR"
 trap - EXIT
 
+echo "== API fuzzing (schemathesis over every operation, real JWT)"
+scripts/ci/fuzz.sh
+
+echo "== database outage: 503 while it is down, recovery without a restart"
+scripts/ci/db_outage.sh
+
 echo "== scale-out: two app servers behind nginx, one killed mid-run"
 scripts/ci/scale_out.sh
 

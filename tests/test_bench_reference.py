@@ -83,7 +83,7 @@ def both(client: APIClient, query: str = ""):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("query", ["", "?page=2", "?page_size=5&page=3", "?page_size=5&page=2", "?page_size=0"])
+@pytest.mark.parametrize("query", ["", "?page=2", "?page_size=5&page=3", "?page_size=5&page=2", "?page_size="])
 def test_reference_body_is_the_list_body(world, query):
     reference, ours = both(client_for(world), query)
     assert (reference.status_code, ours.status_code) == (200, 200)
