@@ -11,6 +11,7 @@ import logging
 import os
 import platform
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -127,8 +128,87 @@ def machine() -> dict:
         "python": platform.python_version(),
         "django": django.get_version(),
         "postgresql": pg,
-        "hasher": f"{hasher.algorithm}, {getattr(hasher, 'iterations', '?')} iterations",
+        "hasher": hasher_summary(hasher),
     }
+
+
+def hasher_summary(hasher) -> str:
+    if hasattr(hasher, "memory_cost"):  # Argon2
+        return (
+            f"{hasher.algorithm} ({type(hasher).__name__}: memory {hasher.memory_cost} KiB,"
+            f" {hasher.time_cost} passes, {hasher.parallelism} lane(s))"
+        )
+    return f"{hasher.algorithm}, {getattr(hasher, 'iterations', '?')} iterations"
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """CPU seconds the whole machine spent busy, and stolen by the hypervisor, since boot (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq) / TICKS, steal / TICKS
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds of a process and its children it has waited for (/proc/<pid>/stat), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of the throwaway PostgreSQL: the postmaster, its ended backends, its live ones."""
+    pid_file = Path(os.environ.get("PG_TMPDIR", "/nonexistent")) / "data" / "postmaster.pid"
+    if not pid_file.exists():
+        return 0.0
+    postmaster = int(pid_file.read_text().split()[0])
+    total = process_cpu(postmaster)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:
+            total += sum(int(x) for x in fields[11:13]) / TICKS
+    return total
+
+
+class CpuAccount:
+    """How much CPU the rest of the machine took while the benchmark ran.
+
+    The load average cannot tell: the benchmark alone keeps it near 7 on 2 cores (gunicorn's
+    workers, PostgreSQL, wrk). Here: the machine's busy time minus this process's, its waited-for
+    children's (wrk; gunicorn and its workers once stopped) and PostgreSQL's.
+    """
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.machine, self.steal = machine_cpu()
+        self.ours = self.own() + postgres_cpu()
+
+    @staticmethod
+    def own() -> float:
+        me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+    def pg_checkpoint(self) -> None:
+        """Call while PostgreSQL still runs: its CPU up to now (bench/run.sh stops it after us)."""
+        self.pg_end = postgres_cpu()
+
+    def summary(self) -> str:
+        machine, steal = machine_cpu()
+        wall = time.monotonic() - self.started
+        cores = len(os.sched_getaffinity(0))
+        ours = self.own() + getattr(self, "pg_end", postgres_cpu())
+        other = max(0.0, (machine - self.machine) - (ours - self.ours))
+        return (
+            f"CPU taken by other processes during the run: {other:.0f} s of {wall * cores:.0f} core-seconds"
+            f" ({other / (wall * cores):.0%}); stolen by the hypervisor: {(steal - self.steal) / (wall * cores):.0%}"
+        )
 
 
 def token_for(user_id: int) -> str:
@@ -380,6 +460,7 @@ def main() -> None:
     config.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     load_before = os.getloadavg()[0]
+    cpu = CpuAccount()
     scale = Scale.from_factor(config.scale)
     print(f"== OneOnOne benchmark (BENCH_SCALE={config.scale}; results in {config.out})", flush=True)
     call_command("migrate", verbosity=0, interactive=False)
@@ -436,6 +517,7 @@ def main() -> None:
         server.stop()
         clear_write_slots(loaded)
         connections.close_all()
+        cpu.pg_checkpoint()
 
     workers = os.environ.get("GUNICORN_WORKERS") or f"{(os.cpu_count() or 1) * 2 + 1} (2 x nproc + 1)"
     header = [
@@ -450,7 +532,8 @@ def main() -> None:
         f"password hasher: {info['hasher']}",
         f"reference JSON identical to GET /calendars/: {same}",
         f"load average (1 min) before / after: {load_before:.2f} / {os.getloadavg()[0]:.2f}"
-        " (anything else running on the machine skews the figures)",
+        " (the benchmark's own processes keep it near 7 on 2 cores)",
+        cpu.summary() + " (anything else running on the machine skews the figures)",
     ]
     report = "\n".join([*header, "", table(endpoints), "", *ratios(endpoints)])
     report += f"\n\ntotal time {time.monotonic() - started:.0f} s"

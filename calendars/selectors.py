@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import PermissionDenied
 
+from calendars import read_models
 from calendars.models import Calendar, Day, FeedToken, TimeSlot
 from calendars.scheduling import CandidateDay, Slot
 from invitations.models import Invitation, InvitationStatus
@@ -45,6 +48,20 @@ def calendars_visible(*, user) -> QuerySet[Calendar]:
     return with_days_and_participants(Calendar.objects.visible_to(user))
 
 
+def calendar_list_rows(*, user) -> QuerySet:
+    """`calendar_list` as value rows for `read_models.calendar_bodies` (the list endpoint's lean path)."""
+    return read_models.calendar_rows(Calendar.objects.member_of(user).order_by("-created_at", "-id"))
+
+
+def calendar_body_visible(*, user, calendar_id: int) -> tuple[int, dict[str, Any]]:
+    """The creator's id and the body of calendar `calendar_id` if `user` may see it, else 404."""
+    queryset = Calendar.objects.visible_to(user).filter(pk=calendar_id)
+    row = read_models.calendar_rows(queryset, "creator_id").first()
+    if row is None:
+        raise Http404
+    return row[-1], read_models.calendar_bodies([row])[0]
+
+
 def calendar_detail(*, calendar_id: int) -> Calendar:
     """One calendar, fully prefetched, for a response after a write."""
     return with_days_and_participants(Calendar.objects.filter(pk=calendar_id)).get()
@@ -68,6 +85,11 @@ def is_member(*, user, calendar: Calendar) -> bool:
 def timeslots_of_day(*, day: Day) -> QuerySet[TimeSlot]:
     """All owners' slots of a day (already resolved for the user), earliest first."""
     return TimeSlot.objects.filter(day=day).select_related("owner").order_by("start_time", "end_time", "id")
+
+
+def timeslot_rows_of_day(*, day: Day) -> QuerySet:
+    """`timeslots_of_day` as value rows for `read_models.timeslot_bodies` (the list endpoint's lean path)."""
+    return read_models.timeslot_rows(TimeSlot.objects.filter(day=day).order_by("start_time", "end_time", "id"))
 
 
 def _with_participants(queryset: QuerySet[Calendar]) -> QuerySet[Calendar]:

@@ -31,12 +31,15 @@ def user_by_username(*, username: str):
     return User.objects.filter(username__iexact=username).first()
 
 
-def _related(user, status: int) -> Exists:
-    """Users with a relation of `status` to `user`, in either direction."""
-    return Exists(
-        Contact.objects.filter(status=status).filter(
-            Q(userA=user, userB=OuterRef("pk")) | Q(userA=OuterRef("pk"), userB=user)
-        )
+def _related(user, status: int) -> Q:
+    """Users with a relation of `status` to `user`, in either direction.
+
+    One `pk IN (subquery)` per direction: an OR inside one EXISTS makes PostgreSQL check every
+    user against every relation of `user` (70 ms at 10,000 users, against 1 ms; docs/performance.md).
+    """
+    relations = Contact.objects.filter(status=status)
+    return Q(pk__in=relations.filter(userA=user).values("userB")) | Q(
+        pk__in=relations.filter(userB=user).values("userA")
     )
 
 

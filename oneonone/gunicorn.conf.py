@@ -13,7 +13,8 @@ keepalive = 5
 # HTML 414, declared in the schema and in docs/security.md.
 limit_request_line = 8190
 max_requests = 5000
-max_requests_jitter = 500
+# Jitter of half the period, so the workers do not all restart in the same second (docs/performance.md).
+max_requests_jitter = 2500
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -141,6 +141,13 @@ else:
     }
 
 AUTH_USER_MODEL = "accounts.User"
+# Argon2id at OWASP's minimum first (accounts/hashers.py); the PBKDF2 hashers after it still verify
+# older hashes, which are rehashed with Argon2id at the user's next login (docs/performance.md).
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -367,8 +367,8 @@ class TestList:
             if i % 2 == 0:
                 join(calendar, user)
         client = client_for(user)
-        # auth user, count, calendars (+creator), days, timeslots (+owner), accepted invitations
-        with django_assert_num_queries(6):
+        # auth user, count, calendars (+creator), days (+timeslots, +owner), accepted invitations
+        with django_assert_num_queries(5):
             response = client.get(LIST, {"page_size": 100})
         assert response.status_code == 200
         assert len(response.json()["results"]) == count
@@ -418,8 +418,8 @@ class TestRetrieve:
             join(calendar, member)
             TimeSlotFactory(day=calendar.days.first(), owner=member)
         client = client_for(user)
-        # auth user, calendar (+creator), days, timeslots (+owner), accepted invitations
-        with django_assert_num_queries(5):
+        # auth user, calendar (+creator), days (+timeslots, +owner), accepted invitations
+        with django_assert_num_queries(4):
             response = client.get(detail(calendar))
         assert response.status_code == 200
         assert len(response.json()["participants"]) == participants
