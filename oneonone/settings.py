@@ -112,9 +112,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # A database that does not answer fails the request within seconds (503, see oneonone/exceptions.py)
     # instead of holding a worker until gunicorn kills it.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
-    )
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # PgBouncer in transaction pooling mode cannot keep a cursor open across transactions: no server-side
 # cursors (only QuerySet.iterator() would open one), so the same settings work behind it (docs/deploy.md).
