@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import threading
 import time
 
 import pytest
@@ -13,6 +12,7 @@ from django.db import connection
 from calendars import services
 from calendars.models import Calendar, TimeSlot
 from invitations.models import Invitation
+from tests.concurrency import run_together
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
 
@@ -357,28 +357,6 @@ class TestFrozenWhileFinalized:
 
 
 # PostgreSQL: two finalizations at once, and writes waiting for the lock ------------------------------------------
-
-
-def run_together(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # surfaced by the assertions
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-        assert not thread.is_alive()
-    return results
 
 
 @pytest.fixture

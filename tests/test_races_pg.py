@@ -9,7 +9,6 @@ overlapping slots, the per-day cap, day swaps, the creator adding a slot to a da
 from __future__ import annotations
 
 import datetime
-import threading
 import time
 
 import pytest
@@ -21,6 +20,7 @@ from calendars import services as calendar_services
 from calendars.models import Calendar, Day, TimeSlot
 from contacts.models import Contact, ContactStatus
 from invitations.models import Invitation
+from tests.concurrency import run_together
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
 
@@ -33,29 +33,6 @@ CLEAN = {200, 201, 204, 400, 403, 404, 409}
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (row locks and concurrent transactions)")
-
-
-def run_together(*calls):
-    """Run each call in its own thread and connection, released at once; results (or exceptions) in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # surfaced by the assertions
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "a request hung"
-    return results
 
 
 def codes(responses) -> list[int]:
