@@ -316,3 +316,31 @@ class TestTextThatReachesOtherFormats:
         assert auth_client.post(f"/calendars/{calendar.pk}/finalize/", meeting, format="json").status_code == 200
         body = auth_client.get(f"/calendars/{calendar.pk}/ics/").content.decode()
         assert "\r\nATTENDEE:mailto:intruder@example.com" not in body
+
+
+def test_multipart_body_without_parts_is_400_not_ignored(db):
+    from tests.conftest import client_for
+    from tests.factories import ContactFactory, UserFactory
+
+    alice, bob = UserFactory(username="mp_alice"), UserFactory(username="mp_bob")
+    contact = ContactFactory(userA=alice, userB=bob, status=1)
+    boundary = "8755663b106bb306c191caeadd09c6f7"
+    body = f"--{boundary}\r\n[None, 4.67e+16, [4426525, -1.56e+16]]--{boundary}--\r\n"
+    response = client_for(alice).generic(
+        "PATCH", f"/contacts/{contact.id}/", body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Multipart form parse error - the body has no parts for its boundary."}
+    contact.refresh_from_db()
+    assert contact.status == 1
+
+
+def test_multipart_form_still_works(db):
+    from tests.conftest import client_for
+    from tests.factories import ContactFactory, UserFactory
+
+    alice, bob = UserFactory(username="mp_alice2"), UserFactory(username="mp_bob2")
+    contact = ContactFactory(userA=alice, userB=bob, status=2)
+    response = client_for(bob).patch(f"/contacts/{contact.id}/", {"status": 1}, format="multipart")
+    assert response.status_code == 200
+    assert response.json()["status"] == 1
