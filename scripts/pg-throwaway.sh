@@ -21,13 +21,17 @@ if [ "${1:-}" = "stop" ]; then
   rm -rf "$dir"
   exit 0
 fi
+# Fast and not durable by default (tests); PG_DURABLE=1 keeps every commit across a crash
+# (pg_ctl stop -m immediate), which the database-outage test relies on.
+speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${PG_DURABLE:-}" = 1 ] && speed=""
 dir="$(mktemp -d /tmp/oneonone-pg.XXXXXX)"
 chmod 755 "$dir"
 [ "$(id -u)" = 0 ] && chown postgres "$dir"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 run_as_pg "$pgbin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >/dev/null
 run_as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  -o "-h 127.0.0.1 -p $port -k $dir $speed -c max_connections=200" \
   start >/dev/null
 run_as_pg "$pgbin/psql" -h 127.0.0.1 -p "$port" -U postgres -q \
   -c "CREATE ROLE oneonone LOGIN CREATEDB PASSWORD 'oneonone'" \

@@ -36,7 +36,8 @@ as_postgres() {
 }
 
 unset REDIS_URL
-eval "$(scripts/pg-throwaway.sh)"
+# Durable commits: a crash must not lose what was answered 201 before it.
+eval "$(PG_DURABLE=1 scripts/pg-throwaway.sh)"
 export DATABASE_URL DJANGO_SETTINGS_MODULE=oneonone.settings DJANGO_DEBUG=0 GUNICORN_TIMEOUT=30
 .venv/bin/python manage.py migrate --noinput >/dev/null
 .venv/bin/python manage.py createcachetable
