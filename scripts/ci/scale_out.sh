@@ -57,9 +57,8 @@ scripts/bootstrap.sh requirements.txt
 
 # --- helpers ------------------------------------------------------------------------------------------------------
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# free_port and stop_pid are shared with the other CI steps; wait_http below is stricter (200 only).
+. scripts/ci/serve_lib.sh
 
 # wait_http URL SECONDS: until URL answers 200.
 wait_http() {
@@ -89,17 +88,6 @@ stop_group() {
     sleep 0.2
   done
   kill -KILL -- "-$pgid" 2>/dev/null || true
-}
-
-stop_pid() {
-  local pid="$1"
-  [ -n "$pid" ] || return 0
-  kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.2
-  done
-  kill -9 "$pid" 2>/dev/null || true
 }
 
 work="$(mktemp -d /tmp/oneonone-scale.XXXXXX)"
