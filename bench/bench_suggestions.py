@@ -61,7 +61,7 @@ def _fill_database(inputs: dict) -> tuple[int, object]:
     from django.contrib.auth import get_user_model
 
     from calendars.models import Calendar, Day, TimeSlot
-    from invitations.models import Invitation
+    from calendars.models import Invitation
 
     user_model = get_user_model()
     names = [inputs["creator"], *inputs["participants"], *inputs["pending"]]

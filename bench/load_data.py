@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from calendars.models import Calendar, Day, TimeSlot
 from contacts.models import Contact, ContactStatus
-from invitations.models import Invitation, InvitationStatus
+from calendars.models import Invitation, InvitationStatus
 
 BENCH_USERNAME = "bench"
 BENCH_PASSWORD = "bench-c0rrect-h0rse"  # noqa: S105 (a throwaway database's benchmark user)

@@ -20,7 +20,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from invitations.models import InvitationStatus
+from calendars.models import InvitationStatus
 from oneonone.pagination import PageNumberPagination
 
 FLOOR_BODY = b'{"status":"ok"}'

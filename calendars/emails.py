@@ -1,4 +1,4 @@
-"""Emails about meetings: the finalized time (with its .ics), its cancellation, reminders and answers.
+"""Emails about meetings: the finalized time (with its .ics) and its cancellation; how every email is sent.
 
 Messages are built inside the write's transaction and sent by `send_on_commit` once it commits,
 so a rolled-back write sends nothing. The backend comes from settings (EMAIL_BACKEND).
@@ -15,14 +15,14 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 
 from calendars import ics
-from calendars.models import Calendar, Day
+from calendars.models import Calendar
 
 logger = logging.getLogger(__name__)
 
 ICS_FILENAME = "invite.ics"
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     # A title may hold line breaks; a mail header may not (Django refuses the whole message).
     return " ".join(text.split())
 
@@ -63,27 +63,49 @@ def _recipients(calendar: Calendar, participants: Sequence) -> list:
     return [user for user in [calendar.creator, *participants] if user.email]
 
 
-def finalized_messages(calendar: Calendar, *, participants: Sequence) -> list[EmailMessage]:
-    """One message to the creator and to each participant, with the meeting as `invite.ics` (METHOD:REQUEST)."""
+def _meeting_messages(
+    calendar: Calendar,
+    *,
+    participants: Sequence,
+    verb: str,
+    subject: str,
+    attachment: MIMEText,
+    effect: str,
+    name_everyone: bool = False,
+) -> list[EmailMessage]:
+    """One message about the calendar's finalized time to the creator and to each participant."""
     starts_at, ends_at = calendar.finalized_window()
     when = describe_window(starts_at, ends_at, calendar.timezone)
-    attachment = _ics_part(ics.calendar_ics(calendar, participants=participants, method="REQUEST"), method="REQUEST")
-    names = ", ".join(user.username for user in [calendar.creator, *participants])
+    taking_part = ""
+    if name_everyone:
+        names = ", ".join(user.username for user in [calendar.creator, *participants])
+        taking_part = f"Taking part: {names}.\n\n"
     messages = []
     for user in _recipients(calendar, participants):
         body = (
             f"Hello {user.username},\n\n"
-            f"{calendar.creator.username} fixed the time of \N{LEFT DOUBLE QUOTATION MARK}{calendar.title}"
+            f"{calendar.creator.username} {verb} \N{LEFT DOUBLE QUOTATION MARK}{calendar.title}"
             f"\N{RIGHT DOUBLE QUOTATION MARK}:\n\n    {when}\n\n"
-            f"Taking part: {names}.\n\n"
-            f"The attached {ICS_FILENAME} adds it to your calendar.\n"
+            f"{taking_part}"
+            f"The attached {ICS_FILENAME} {effect}\n"
         )
-        message = EmailMessage(
-            subject=_one_line(f"Meeting fixed: {calendar.title}, {when}"), body=body, to=[user.email]
-        )
+        message = EmailMessage(subject=one_line(f"{subject}: {calendar.title}, {when}"), body=body, to=[user.email])
         message.attach(attachment)
         messages.append(message)
     return messages
+
+
+def finalized_messages(calendar: Calendar, *, participants: Sequence) -> list[EmailMessage]:
+    """One message to the creator and to each participant, with the meeting as `invite.ics` (METHOD:REQUEST)."""
+    return _meeting_messages(
+        calendar,
+        participants=participants,
+        verb="fixed the time of",
+        subject="Meeting fixed",
+        attachment=_ics_part(ics.calendar_ics(calendar, participants=participants, method="REQUEST"), method="REQUEST"),
+        effect="adds it to your calendar.",
+        name_everyone=True,
+    )
 
 
 def cancellation_messages(calendar: Calendar, *, participants: Sequence) -> list[EmailMessage]:
@@ -91,60 +113,11 @@ def cancellation_messages(calendar: Calendar, *, participants: Sequence) -> list
 
     `calendar` must still hold the cancelled time, with the new `schedule_revision`.
     """
-    starts_at, ends_at = calendar.finalized_window()
-    when = describe_window(starts_at, ends_at, calendar.timezone)
-    attachment = _ics_part(ics.cancellation_ics(calendar, participants=participants), method="CANCEL")
-    messages = []
-    for user in _recipients(calendar, participants):
-        body = (
-            f"Hello {user.username},\n\n"
-            f"{calendar.creator.username} cancelled the time fixed for \N{LEFT DOUBLE QUOTATION MARK}"
-            f"{calendar.title}\N{RIGHT DOUBLE QUOTATION MARK}:\n\n    {when}\n\n"
-            f"The attached {ICS_FILENAME} removes it from your calendar.\n"
-        )
-        message = EmailMessage(
-            subject=_one_line(f"Meeting cancelled: {calendar.title}, {when}"), body=body, to=[user.email]
-        )
-        message.attach(attachment)
-        messages.append(message)
-    return messages
-
-
-def reminder_message(invitation) -> EmailMessage | None:
-    """Remind a pending invitee (loaded with invitee and calendar__creator) to answer."""
-    calendar = invitation.calendar
-    days = Day.objects.filter(calendar_id=calendar.pk).order_by("ranking")
-    listed = "\n".join(f"    {day.date:%A} {day.date.day} {day.date:%B %Y} (choice {day.ranking})" for day in days)
-    body = (
-        f"Hello {invitation.invitee.username},\n\n"
-        f"{calendar.creator.username} is waiting for your answer to their invitation to "
-        f"\N{LEFT DOUBLE QUOTATION MARK}{calendar.title}\N{RIGHT DOUBLE QUOTATION MARK} "
-        f"(times in {calendar.timezone}). The candidate days:\n\n{listed}\n\n"
-        f"Answer with PUT /calendars/{calendar.pk}/invitations/{invitation.pk}/ "
-        f'{{"status": "accepted"}} or {{"status": "rejected"}}; your open invitations are at GET /invitations/.\n'
+    return _meeting_messages(
+        calendar,
+        participants=participants,
+        verb="cancelled the time fixed for",
+        subject="Meeting cancelled",
+        attachment=_ics_part(ics.cancellation_ics(calendar, participants=participants), method="CANCEL"),
+        effect="removes it from your calendar.",
     )
-    return EmailMessage(
-        subject=_one_line(f"Reminder: {calendar.creator.username} invited you to {calendar.title}"),
-        body=body,
-        to=[invitation.invitee.email],
-    )
-
-
-ANSWER_WORDS = {
-    ("pending", "accepted"): "accepted your invitation to",
-    ("pending", "rejected"): "declined your invitation to",
-    ("accepted", "rejected"): "left",
-}
-
-
-def answer_message(invitation, *, previous: str) -> EmailMessage | None:
-    """Tell the creator that an invitee accepted, declined or left (None if the creator has no email)."""
-    calendar = invitation.calendar
-    creator = calendar.creator
-    if not creator.email:
-        return None
-    words = ANSWER_WORDS.get((previous, invitation.status), f"answered {invitation.status} to")
-    title = f"\N{LEFT DOUBLE QUOTATION MARK}{calendar.title}\N{RIGHT DOUBLE QUOTATION MARK}"
-    body = f"Hello {creator.username},\n\n{invitation.invitee.username} {words} {title}.\n"
-    subject = _one_line(f"{invitation.invitee.username} {words} {calendar.title}")
-    return EmailMessage(subject=subject, body=body, to=[creator.email])

@@ -9,8 +9,10 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone as django_timezone
 
 from calendars.scheduling import place_meeting
 
@@ -19,6 +21,7 @@ MAX_DAYS_PER_CALENDAR = 60
 MAX_TIMESLOTS_PER_OWNER_PER_DAY = 48
 MAX_RANKING = 2_147_483_647  # the PostgreSQL integer column's upper end
 DEFAULT_TIME_ZONE = "UTC"
+END_AFTER_START = "End time must be after start time."
 
 
 @cache
@@ -31,27 +34,23 @@ def time_zone_names() -> dict[str, str]:
 
 
 class CalendarQuerySet(models.QuerySet):
+    """Calendars scoped to a user: who may see them, who takes part, who created them (calendars.access)."""
+
     def visible_to(self, user) -> CalendarQuerySet:
         """Calendars the user created, takes part in, or has a pending invitation to."""
-        from invitations.models import Invitation, InvitationStatus
-
-        invited = Invitation.objects.filter(
-            calendar=OuterRef("pk"),
-            invitee=user,
-            status__in=[InvitationStatus.PENDING, InvitationStatus.ACCEPTED],
-        )
-        return self.filter(Q(creator=user) | Exists(invited))
+        return self.filter(Q(creator=user) | Exists(_invitations_of(user, OuterRef("pk"), VISIBLE_STATUSES)))
 
     def member_of(self, user) -> CalendarQuerySet:
         """Calendars the user created or takes part in (accepted an invitation to)."""
-        from invitations.models import Invitation, InvitationStatus
+        return self.filter(Q(creator=user) | Exists(_invitations_of(user, OuterRef("pk"), [InvitationStatus.ACCEPTED])))
 
-        accepted = Invitation.objects.filter(calendar=OuterRef("pk"), invitee=user, status=InvitationStatus.ACCEPTED)
-        return self.filter(Q(creator=user) | Exists(accepted))
+    def created_by(self, user) -> CalendarQuerySet:
+        """Calendars the user created."""
+        return self.filter(creator=user)
 
 
 class Calendar(models.Model):
-    """Participants are the invitees whose invitation is accepted (see invitations.Invitation)."""
+    """Participants are the invitees whose invitation is accepted (see `Invitation` below)."""
 
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="created_calendars")
     title = models.CharField(max_length=200)
@@ -135,6 +134,17 @@ class Day(models.Model):
         return f"{self.date} (#{self.ranking})"
 
 
+def check_time_order(start: datetime.time, end: datetime.time) -> None:
+    """400 on `end_time` unless `start` is before `end` (slots and meetings stay within one day)."""
+    if start >= end:
+        raise ValidationError({"end_time": [END_AFTER_START]})
+
+
+def format_slot(start: datetime.time, end: datetime.time) -> str:
+    """`09:00:00-10:30:00`, as messages name a slot or a meeting."""
+    return f"{start:%H:%M:%S}-{end:%H:%M:%S}"
+
+
 class TimeSlot(models.Model):
     """One owner's availability on a day, as wall-clock times in the calendar's zone."""
 
@@ -152,6 +162,61 @@ class TimeSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id}: {self.start_time}-{self.end_time}"
+
+
+class InvitationStatus(models.TextChoices):
+    """`InvitationStatusEnum`: where an invitation stands."""
+
+    PENDING = "pending", "waiting for the invitee's answer"
+    ACCEPTED = "accepted", "the invitee is a participant"
+    REJECTED = "rejected", "the invitee declined"
+
+
+# A pending invitee is emailed at most one reminder per invitation in this time.
+REMIND_INTERVAL = datetime.timedelta(hours=1)
+# Who sees a calendar besides its creator: its participants and its pending invitees.
+VISIBLE_STATUSES = [InvitationStatus.PENDING, InvitationStatus.ACCEPTED]
+
+
+class Invitation(models.Model):
+    """A user's membership of a calendar: invited (pending), taking part (accepted) or declined (rejected).
+
+    It lives with the calendars because it says who may see and change a calendar (calendars.access);
+    the invitations app holds what people do with it (invite, answer, revoke, remind, the inbox). The
+    table keeps the name it was created with in the invitations app. One per calendar and invitee;
+    `inviter` is the calendar's creator.
+    """
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="invitations")
+    invitee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    inviter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_invitations")
+    status = models.CharField(max_length=8, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    # Reset when a rejected invitee is invited again (same row), so the inbox sorts by the latest invite.
+    invited_at = models.DateTimeField(default=django_timezone.now)
+    # Last reminder email; at most one an hour (set by an atomic conditional UPDATE).
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "invitations_invitation"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "invitee"], name="invitation_unique_invitee"),
+            models.CheckConstraint(condition=~Q(invitee=F("inviter")), name="invitation_not_self"),
+            models.CheckConstraint(condition=Q(status__in=InvitationStatus.values), name="invitation_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["invitee", "status"], name="invitation_invitee_status"),
+            models.Index(fields=["invitee", "-invited_at"], name="invitation_invitee_invited"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitee_id} to {self.calendar_id}: {self.status}"
+
+
+def _invitations_of(user, calendar, statuses) -> models.QuerySet[Invitation]:
+    return Invitation.objects.filter(calendar=calendar, invitee=user, status__in=statuses)
 
 
 def _digest(token: str) -> str:

@@ -15,9 +15,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from calendars.models import Calendar, Day, TimeSlot
+from calendars.models import Calendar, Day, Invitation, InvitationStatus, TimeSlot
 from calendars.scheduling import place_meeting
-from invitations.models import Invitation, InvitationStatus
 
 User = get_user_model()
 

@@ -108,9 +108,22 @@ class Suggestion:
 
 
 class ReasonCode(StrEnum):
+    """Why there is no suggestion; `description` says it in a few words (the schema's enum text)."""
+
     NO_AVAILABILITY = "no_availability"
     CREATOR_UNAVAILABLE = "creator_unavailable"
     NO_WINDOW_LONG_ENOUGH = "no_window_long_enough"
+
+    @property
+    def description(self) -> str:
+        return _REASON_DESCRIPTIONS[self]
+
+
+_REASON_DESCRIPTIONS = {
+    ReasonCode.NO_AVAILABILITY: "nobody marked a timeslot on the calendar's days",
+    ReasonCode.CREATOR_UNAVAILABLE: "others did, the creator did not",
+    ReasonCode.NO_WINDOW_LONG_ENOUGH: "no window of that length fits the creator's timeslots",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,85 +1,42 @@
-"""Reads for calendars, days and timeslots, scoped to the user and prefetched flat (no N+1)."""
+"""Reads for calendars, days and timeslots: a fixed number of queries whatever the size (no N+1).
+
+Who may read what is decided in calendars.access; these functions take what it loaded, or scope
+by the user themselves where a list is concerned. The JSON of calendars and timeslots comes from
+calendars.read_models.
+"""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404
-from rest_framework.exceptions import PermissionDenied
 
 from calendars import read_models
-from calendars.models import Calendar, Day, FeedToken, TimeSlot
+from calendars.models import Calendar, Day, FeedToken, Invitation, InvitationStatus, TimeSlot
 from calendars.scheduling import CandidateDay, Slot
-from invitations.models import Invitation, InvitationStatus
 
-MEMBERS_ONLY = "Only the calendar's creator and participants can do this; answer your invitation first."
-
-
-def with_days_and_participants(queryset: QuerySet[Calendar]) -> QuerySet[Calendar]:
-    """Calendars with creator, days, every day's timeslots (with owners) and accepted invitee ids.
-
-    A fixed number of queries whatever the number of calendars, days or slots; the
-    participant ids land in `accepted_invitations` (read by the serializer).
-    """
-    return queryset.select_related("creator").prefetch_related(
-        Prefetch("days", queryset=Day.objects.order_by("date", "id")),
-        Prefetch("days__timeslots", queryset=TimeSlot.objects.select_related("owner").order_by("start_time", "id")),
-        Prefetch(
-            "invitations",
-            queryset=Invitation.objects.filter(status=InvitationStatus.ACCEPTED)
-            .only("id", "calendar_id", "invitee_id")
-            .order_by("invitee_id"),
-            to_attr="accepted_invitations",
-        ),
-    )
-
-
-def calendar_list(*, user) -> QuerySet[Calendar]:
-    """The calendars `user` created or takes part in, newest first (the list endpoint)."""
-    return with_days_and_participants(Calendar.objects.member_of(user)).order_by("-created_at", "-id")
-
-
-def calendars_visible(*, user) -> QuerySet[Calendar]:
-    """Every calendar `user` may see: creator, participant or pending invitee (detail endpoints)."""
-    return with_days_and_participants(Calendar.objects.visible_to(user))
+User = get_user_model()
 
 
 def calendar_list_rows(*, user) -> QuerySet:
-    """`calendar_list` as value rows for `read_models.calendar_bodies` (the list endpoint's lean path)."""
+    """The calendars `user` created or takes part in, newest first, as rows for `read_models.calendar_bodies`."""
     return read_models.calendar_rows(Calendar.objects.member_of(user).order_by("-created_at", "-id"))
 
 
-def calendar_body_visible(*, user, calendar_id: int) -> tuple[int, dict[str, Any]]:
-    """The creator's id and the body of calendar `calendar_id` if `user` may see it, else 404."""
-    queryset = Calendar.objects.visible_to(user).filter(pk=calendar_id)
-    row = read_models.calendar_rows(queryset, "creator_id").first()
-    if row is None:
+def calendar_body(*, calendar_id: int, user=None) -> dict[str, Any]:
+    """The JSON body of a calendar: any calendar (after a write), or one `user` may see (else 404)."""
+    queryset = Calendar.objects.filter(pk=calendar_id)
+    if user is not None:
+        queryset = queryset.visible_to(user)
+    bodies = read_models.calendar_bodies(read_models.calendar_rows(queryset))
+    if not bodies:
         raise Http404
-    return row[-1], read_models.calendar_bodies([row])[0]
-
-
-def calendar_detail(*, calendar_id: int) -> Calendar:
-    """One calendar, fully prefetched, for a response after a write."""
-    return with_days_and_participants(Calendar.objects.filter(pk=calendar_id)).get()
-
-
-def day_visible(*, user, calendar_id: int, day_id: int) -> Day:
-    """The day `day_id` of calendar `calendar_id` if `user` may see that calendar, else 404."""
-    queryset = Day.objects.select_related("calendar").filter(
-        calendar_id=calendar_id, calendar__in=Calendar.objects.visible_to(user)
-    )
-    return get_object_or_404(queryset, pk=day_id)
-
-
-def is_member(*, user, calendar: Calendar) -> bool:
-    """True for the creator and every participant (accepted invitee) of `calendar`."""
-    if calendar.creator_id == user.pk:
-        return True
-    return Invitation.objects.filter(calendar=calendar, invitee=user, status=InvitationStatus.ACCEPTED).exists()
+    return bodies[0]
 
 
 def timeslots_of_day(*, day: Day) -> QuerySet[TimeSlot]:
@@ -92,33 +49,22 @@ def timeslot_rows_of_day(*, day: Day) -> QuerySet:
     return read_models.timeslot_rows(TimeSlot.objects.filter(day=day).order_by("start_time", "end_time", "id"))
 
 
-def _with_participants(queryset: QuerySet[Calendar]) -> QuerySet[Calendar]:
-    """Creator and accepted invitations with their invitees (in `participant_invitations`), in two queries."""
-    return queryset.select_related("creator").prefetch_related(
-        Prefetch(
-            "invitations",
-            queryset=Invitation.objects.filter(status=InvitationStatus.ACCEPTED)
-            .select_related("invitee")
-            .order_by("invitee__username", "id"),
-            to_attr="participant_invitations",
-        )
+def participants_by_calendar(calendar_ids: Iterable[int]) -> dict[int, list]:
+    """The participants (accepted invitees, as users) of each calendar, by username; one query."""
+    found: dict[int, list] = {pk: [] for pk in calendar_ids}
+    accepted = (
+        Invitation.objects.filter(calendar_id__in=found, status=InvitationStatus.ACCEPTED)
+        .select_related("invitee")
+        .order_by("invitee__username", "id")
     )
+    for invitation in accepted:
+        found[invitation.calendar_id].append(invitation.invitee)
+    return found
 
 
 def participants(calendar: Calendar) -> list:
-    """Participants of a calendar loaded by `_with_participants`, by username (no query)."""
-    return [invitation.invitee for invitation in calendar.participant_invitations]
-
-
-def calendar_for_members(*, user, calendar_id: int) -> Calendar:
-    """The calendar with its participants if `user` is its creator or a participant.
-
-    404 if they may not see it, 403 if they see it only as a pending invitee.
-    """
-    calendar = get_object_or_404(_with_participants(Calendar.objects.visible_to(user)), pk=calendar_id)
-    if calendar.creator_id != user.pk and all(i.invitee_id != user.pk for i in calendar.participant_invitations):
-        raise PermissionDenied(MEMBERS_ONLY)
-    return calendar
+    """The participants of one calendar, by username (one query)."""
+    return participants_by_calendar([calendar.pk])[calendar.pk]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,21 +78,18 @@ class SchedulingInputs:
     slots: list[Slot]
 
 
-def scheduling_inputs(*, user, calendar_id: int) -> SchedulingInputs:
-    """Days, members, pending invitees and every timeslot of a calendar `user` is a member of.
+def scheduling_inputs(*, calendar: Calendar) -> SchedulingInputs:
+    """Days, members, pending invitees and every member's timeslot of a calendar (loaded with its creator).
 
-    Four queries whatever the size (calendar, invitations, days, slots): slots come as plain
-    tuples keyed by ids, so 30,000 of them cost milliseconds, not model instances.
+    Three queries whatever the size (invitations, days, slots): slots come as plain tuples keyed
+    by ids, so 30,000 of them cost milliseconds, not model instances.
     """
-    calendar = get_object_or_404(Calendar.objects.visible_to(user).select_related("creator"), pk=calendar_id)
     invitations = list(
-        Invitation.objects.filter(
-            calendar=calendar, status__in=[InvitationStatus.ACCEPTED, InvitationStatus.PENDING]
-        ).values_list("invitee_id", "invitee__username", "status")
+        Invitation.objects.filter(calendar=calendar, status__in=[InvitationStatus.ACCEPTED, InvitationStatus.PENDING])
+        .order_by("id")
+        .values_list("invitee_id", "invitee__username", "status")
     )
     accepted = {pk: name for pk, name, status in invitations if status == InvitationStatus.ACCEPTED}
-    if calendar.creator_id != user.pk and user.pk not in accepted:
-        raise PermissionDenied(MEMBERS_ONLY)
     pending = [name for _, name, status in invitations if status == InvitationStatus.PENDING]
     days = list(Day.objects.filter(calendar=calendar).values_list("id", "date", "ranking"))
     dates = {pk: date for pk, date, _ in days}
@@ -174,16 +117,13 @@ def feed_owner(*, token: str):
     return feed_token.user
 
 
-def finalized_meetings(*, user) -> QuerySet[Calendar]:
-    """Finalized calendars `user` created or takes part in, with participants (two queries), soonest first."""
-    return _with_participants(Calendar.objects.member_of(user).filter(finalized_date__isnull=False)).order_by(
-        "finalized_date", "finalized_start_time", "id"
+def finalized_meetings(*, user) -> list[tuple[Calendar, list]]:
+    """Finalized calendars `user` created or takes part in, soonest first, each with its participants (two queries)."""
+    calendars = list(
+        Calendar.objects.member_of(user)
+        .filter(finalized_date__isnull=False)
+        .select_related("creator")
+        .order_by("finalized_date", "finalized_start_time", "id")
     )
-
-
-def calendar_for_creator(*, user, calendar_id: int, message: str) -> Calendar:
-    """The calendar if `user` created it; 403 (with `message`) if they only see it, 404 if they do not."""
-    calendar = get_object_or_404(Calendar.objects.visible_to(user), pk=calendar_id)
-    if calendar.creator_id != user.pk:
-        raise PermissionDenied(message)
-    return calendar
+    found = participants_by_calendar(calendar.pk for calendar in calendars)
+    return [(calendar, found[calendar.pk]) for calendar in calendars]

@@ -7,26 +7,39 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone as django_timezone
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.settings import api_settings
 
-from calendars import emails
-from calendars.models import DEFAULT_TIME_ZONE, MAX_TIMESLOTS_PER_OWNER_PER_DAY, Calendar, Day, FeedToken, TimeSlot
+from calendars import access, emails, selectors
+from calendars.models import (
+    DEFAULT_TIME_ZONE,
+    END_AFTER_START,
+    MAX_TIMESLOTS_PER_OWNER_PER_DAY,
+    Calendar,
+    Day,
+    FeedToken,
+    TimeSlot,
+    check_time_order,
+    format_slot,
+)
 from calendars.scheduling import NonexistentTimeError, place_meeting
-from invitations.models import Invitation, InvitationStatus
 from oneonone.exceptions import Conflict
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 NOT_MEMBER = "Only the calendar's creator and participants can add timeslots."
-
-
-def format_slot(start: datetime.time, end: datetime.time) -> str:
-    return f"{start:%H:%M:%S}-{end:%H:%M:%S}"
+# The fields finalizing and undoing write (undoing clears the first four).
+FINALIZED_FIELDS = [
+    "finalized_date",
+    "finalized_start_time",
+    "finalized_end_time",
+    "finalized_at",
+    "schedule_revision",
+    "updated_at",
+]
 
 
 @contextmanager
@@ -40,7 +53,7 @@ def _constraints_as_400(errors: dict) -> Iterator[None]:
 
 
 DAYS_CLASH = {"days": {NON_FIELD: ["Two days of this calendar would share a date or a ranking."]}}
-SLOT_ORDER = {"end_time": ["End time must be after start time."]}
+SLOT_ORDER = {"end_time": [END_AFTER_START]}
 
 
 def _new_slots(day: Day, owner_id: int, slots: list[dict[str, Any]]) -> list[TimeSlot]:
@@ -68,19 +81,14 @@ def lock_calendar_unfinalized(*, calendar_id: int, what: str) -> Calendar:
     is fixed, or waits and then sees it fixed. Lock order: the calendar before its days,
     invitations and timeslots.
     """
-    calendar = get_object_or_404(Calendar.objects.select_for_update(no_key=True), pk=calendar_id)
+    calendar = _lock_calendar(calendar_id)
     if calendar.is_finalized:
         raise finalized_conflict(calendar, what)
     return calendar
 
 
-def participants_of(calendar: Calendar) -> list[AbstractBaseUser]:
-    """The calendar's participants (accepted invitees), by username."""
-    return list(
-        get_user_model()
-        .objects.filter(invitations__calendar=calendar, invitations__status=InvitationStatus.ACCEPTED)
-        .order_by("username")
-    )
+def _lock_calendar(calendar_id: int) -> Calendar:
+    return get_object_or_404(Calendar.objects.select_for_update(no_key=True), pk=calendar_id)
 
 
 @transaction.atomic
@@ -209,7 +217,7 @@ def calendar_delete(*, calendar: Calendar) -> None:
         return
     if calendar.is_finalized:
         calendar.schedule_revision += 1
-        emails.send_on_commit(emails.cancellation_messages(calendar, participants=participants_of(calendar)))
+        emails.send_on_commit(emails.cancellation_messages(calendar, participants=selectors.participants(calendar)))
     calendar.delete()
 
 
@@ -229,8 +237,7 @@ def calendar_finalize(
     calendar = get_object_or_404(
         Calendar.objects.select_for_update(of=("self",)).select_related("creator"), pk=calendar.pk
     )
-    if start_time >= end_time:
-        raise ValidationError({"end_time": ["End time must be after start time."]})
+    check_time_order(start_time, end_time)
     if not Day.objects.filter(calendar=calendar, date=date).exists():
         raise ValidationError({"date": [f"{date.isoformat()} is not a day of this calendar."]})
     try:
@@ -247,17 +254,8 @@ def calendar_finalize(
     calendar.finalized_date, calendar.finalized_start_time, calendar.finalized_end_time = date, start_time, end_time
     calendar.finalized_at = django_timezone.now()
     calendar.schedule_revision += 1
-    calendar.save(
-        update_fields=[
-            "finalized_date",
-            "finalized_start_time",
-            "finalized_end_time",
-            "finalized_at",
-            "schedule_revision",
-            "updated_at",
-        ]
-    )
-    emails.send_on_commit(emails.finalized_messages(calendar, participants=participants_of(calendar)))
+    calendar.save(update_fields=FINALIZED_FIELDS)
+    emails.send_on_commit(emails.finalized_messages(calendar, participants=selectors.participants(calendar)))
     return calendar
 
 
@@ -271,19 +269,10 @@ def calendar_unfinalize(*, calendar: Calendar) -> Calendar:
         return calendar
     calendar.schedule_revision += 1
     # Built before the fields are cleared: the cancellation names the time being cancelled.
-    messages = emails.cancellation_messages(calendar, participants=participants_of(calendar))
+    messages = emails.cancellation_messages(calendar, participants=selectors.participants(calendar))
     calendar.finalized_date = calendar.finalized_start_time = calendar.finalized_end_time = None
     calendar.finalized_at = None
-    calendar.save(
-        update_fields=[
-            "finalized_date",
-            "finalized_start_time",
-            "finalized_end_time",
-            "finalized_at",
-            "schedule_revision",
-            "updated_at",
-        ]
-    )
+    calendar.save(update_fields=FINALIZED_FIELDS)
     emails.send_on_commit(messages)
     return calendar
 
@@ -316,20 +305,19 @@ def _lock_day_for(*, day_id: int, user_id: int) -> Day:
 
     One writer at a time per day, so two overlapping slots of one owner cannot both pass the
     check; the accepted invitation is locked too, so a participant who is being removed cannot
-    slip a slot in after their slots were cleared. The calendar is locked first: no slot
-    changes while the meeting is finalized (409).
+    slip a slot in after their slots were cleared. The calendar is locked first (the lock order of
+    `lock_calendar_unfinalized`): no slot changes while the meeting is finalized (409, after the 403
+    for someone who is not a member at all).
     """
     calendar_id = Day.objects.filter(pk=day_id).values_list("calendar_id", flat=True).first()
     if calendar_id is None:
         raise NotFound()
-    lock_calendar_unfinalized(calendar_id=calendar_id, what=TIMESLOTS)
-    day = get_object_or_404(Day.objects.select_related("calendar").select_for_update(of=("self",)), pk=day_id)
-    if day.calendar.creator_id != user_id:
-        accepted = Invitation.objects.select_for_update().filter(
-            calendar_id=day.calendar_id, invitee_id=user_id, status=InvitationStatus.ACCEPTED
-        )
-        if accepted.values_list("pk", flat=True).first() is None:
-            raise PermissionDenied(NOT_MEMBER)
+    calendar = _lock_calendar(calendar_id)
+    day = get_object_or_404(Day.objects.select_for_update(), pk=day_id)
+    access.require_member_locked(calendar=calendar, user_id=user_id, message=NOT_MEMBER)
+    if calendar.is_finalized:
+        raise finalized_conflict(calendar, TIMESLOTS)
+    day.calendar = calendar
     return day
 
 

@@ -14,7 +14,7 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied, 
 
 from contacts.models import Contact, ContactStatus
 from contacts.selectors import contact_between
-from invitations.services import invitations_end_between
+from contacts.signals import relation_severed
 from oneonone.exceptions import Conflict
 
 
@@ -192,7 +192,7 @@ def contact_block(*, actor, other) -> Contact:
         rewritable={State.OUTGOING, State.INCOMING, State.FRIENDS, State.I_REJECTED, State.THEY_REJECTED},
     )
     # A blocked user must not stay a participant of (or invitee to) the other's calendars.
-    invitations_end_between(user_a=actor, user_b=other)
+    relation_severed.send(sender=Contact, user_a=actor, user_b=other)
     return blocked
 
 
@@ -217,7 +217,7 @@ def contact_unadd(*, actor, other) -> Contact:
         raise _refuse("unadd", state, other)
     if state is State.FRIENDS:
         # Former friends stop sharing calendars: invitations either way end, participants leave.
-        invitations_end_between(user_a=actor, user_b=other)
+        relation_severed.send(sender=Contact, user_a=actor, user_b=other)
     return _remove(relation)
 
 

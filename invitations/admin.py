@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from invitations.models import Invitation
+from calendars.models import Invitation
 
 
 @admin.register(Invitation)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from invitations.models import Invitation, InvitationStatus
+from calendars.models import Invitation, InvitationStatus
 
 
 class InboxFilter(django_filters.FilterSet):

@@ -5,11 +5,24 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from rest_framework import serializers
 
-from invitations.models import REMIND_INTERVAL, Invitation, InvitationAnswer
+from calendars.models import REMIND_INTERVAL, Invitation
 
 User = get_user_model()
+
+
+class InvitationAnswer(models.TextChoices):
+    """`InvitationEditStatusEnum`: what an invitee may send; same values as InvitationStatus.
+
+    The labels differ on purpose: drf-spectacular names one enum component per
+    (value, label) set, and the spec wants two components.
+    """
+
+    PENDING = "pending", "refused: an answer cannot go back to pending"
+    ACCEPTED = "accepted", "accept: become a participant"
+    REJECTED = "rejected", "reject: decline, or leave the calendar if accepted before"
 
 
 class InvitationSerializer(serializers.ModelSerializer):

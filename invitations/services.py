@@ -10,11 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, Throttled
 
-from calendars import emails
-from calendars.models import Calendar, TimeSlot
+from calendars.emails import send_on_commit
+from calendars.models import REMIND_INTERVAL, Calendar, Invitation, InvitationStatus, TimeSlot
 from calendars.services import lock_calendar_unfinalized
 from contacts.models import Contact, ContactStatus
-from invitations.models import REMIND_INTERVAL, Invitation, InvitationStatus
+from invitations import emails
 from oneonone.exceptions import Conflict
 
 ALREADY_INVITED = "{username} is already invited to this calendar."
@@ -85,7 +85,7 @@ def invitation_answer(*, invitation: Invitation, status: str) -> Invitation:
     locked.status = status
     locked.save(update_fields=["status", "updated_at"])
     told = Invitation.objects.select_related("invitee", "calendar__creator").get(pk=locked.pk)
-    emails.send_on_commit([emails.answer_message(told, previous=previous)])
+    send_on_commit([emails.answer_message(told, previous=previous)])
     return locked
 
 
@@ -128,7 +128,7 @@ def invitation_remind(*, invitation: Invitation) -> Invitation:
         wait = max(math.ceil((last + REMIND_INTERVAL - now).total_seconds()), 1)
         raise Throttled(wait=wait, detail=f"{username} was reminded less than an hour ago.")
     current.reminded_at = now
-    emails.send_on_commit([emails.reminder_message(current)])
+    send_on_commit([emails.reminder_message(current)])
     return current
 
 
@@ -151,3 +151,8 @@ def invitations_end_between(*, user_a, user_b) -> int:
         _remove_timeslots(calendar_id=calendar_id, owner_id=invitee_id)
     deleted, _ = invitations.delete()
     return deleted
+
+
+def end_invitations_on_severed_relation(sender, *, user_a, user_b, **kwargs) -> None:
+    """Receiver of contacts.signals.relation_severed: unfriending or blocking ends the invitations between them."""
+    invitations_end_between(user_a=user_a, user_b=user_b)

@@ -144,11 +144,6 @@ def add_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     _require_non_blank(schemas)
     _add_links(result.get("paths", {}))
-    if "ContactStatusEnum" in schemas:
-        from contacts.models import ContactStatus
-
-        # Generated clients name the integer values FRIENDS, PENDING, ... instead of VALUE_1, VALUE_2, ...
-        schemas["ContactStatusEnum"]["x-enum-varnames"] = [member.name for member in ContactStatus]
     schemas["ErrorDetail"] = {
         "type": "object",
         "description": "An error that is not about one field.",

@@ -244,13 +244,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": False,
     "ENUM_NAME_OVERRIDES": {
         "ContactStatusEnum": "contacts.models.ContactStatus",
-        "InvitationStatusEnum": "invitations.models.InvitationStatus",
-        "InvitationEditStatusEnum": "invitations.models.InvitationAnswer",
+        "InvitationStatusEnum": "calendars.models.InvitationStatus",
+        "InvitationEditStatusEnum": "invitations.serializers.InvitationAnswer",
         "SuggestionReasonCodeEnum": "calendars.serializers.SUGGESTION_REASON_CODES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oneonone.schema.add_error_responses",
+        "contacts.openapi.name_status_values",
     ],
     "SCHEMA_PATH_PREFIX": r"/",
 }

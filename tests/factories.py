@@ -69,7 +69,7 @@ class TimeSlotFactory(factory.django.DjangoModelFactory):
 
 class InvitationFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "invitations.Invitation"
+        model = "calendars.Invitation"
 
     calendar = factory.SubFactory(CalendarFactory)
     invitee = factory.SubFactory(UserFactory)

@@ -7,10 +7,10 @@ import datetime
 import pytest
 from django.db import IntegrityError, transaction
 
-from calendars.models import TimeSlot
+from calendars.models import Invitation, TimeSlot
 from contacts import services
 from contacts.models import Contact, ContactStatus
-from invitations.models import Invitation
+from invitations import services as invitation_services
 from tests.conftest import client_for
 from tests.factories import (
     CalendarFactory,
@@ -344,7 +344,8 @@ class TestEndedFriendshipEndsInvitations:
         def explode(**kwargs):
             raise IntegrityError("simulated")
 
-        monkeypatch.setattr(services, "invitations_end_between", explode)
+        # The invitations app ends them through the contacts.signals.relation_severed receiver.
+        monkeypatch.setattr(invitation_services, "invitations_end_between", explode)
         with pytest.raises(IntegrityError):
             services.contact_block(actor=user, other=other_user)
         assert relation(user, other_user)["status"] == FRIENDS

@@ -15,8 +15,7 @@ from django.utils import timezone
 from icalendar import Calendar as ICalendar
 
 from calendars import emails, services
-from calendars.models import Calendar
-from invitations.models import Invitation
+from calendars.models import Calendar, Invitation
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, UserFactory, make_friends
 

@@ -9,9 +9,8 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from calendars import services
-from calendars.models import Calendar, TimeSlot
-from invitations.models import Invitation
+from calendars import selectors
+from calendars.models import Calendar, Invitation, TimeSlot
 from tests.concurrency import run_together
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
@@ -368,13 +367,13 @@ def postgres_only():
 @pytest.fixture
 def slow_finalize(monkeypatch):
     # Hold the calendar lock a while after the meeting is fixed, so the other request surely waits for it.
-    original = services.participants_of
+    original = selectors.participants
 
     def slow(calendar):
         time.sleep(0.3)
         return original(calendar)
 
-    monkeypatch.setattr(services, "participants_of", slow)
+    monkeypatch.setattr(selectors, "participants", slow)
 
 
 @pytest.mark.postgres

@@ -7,9 +7,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from calendars.models import Calendar, TimeSlot
+from calendars.models import Calendar, Invitation, TimeSlot
 from contacts.models import ContactStatus
-from invitations.models import Invitation
 from invitations.services import invitations_end_between
 from tests.conftest import client_for
 from tests.factories import (

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, transaction
 
+from calendars.models import Invitation
 from contacts.models import Contact
-from invitations.models import Invitation
 from invitations.services import invitations_end_between
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends

@@ -208,7 +208,7 @@ class TestSuggestionBounds:
 
     def test_the_longest_request_is_bounded(self, user):
         """60 days with 48 slots each for the creator and 10 participants, the finest step, the most windows."""
-        from invitations.models import Invitation
+        from calendars.models import Invitation
 
         calendar = CalendarFactory(creator=user)
         members = [user] + [UserFactory() for _ in range(10)]
@@ -295,7 +295,7 @@ class TestTextThatReachesOtherFormats:
     def test_a_title_with_a_line_break_still_sends_the_emails(
         self, auth_client, user, other_user, mailoutbox, django_capture_on_commit_callbacks
     ):
-        from invitations.models import Invitation
+        from calendars.models import Invitation
 
         calendar = CalendarFactory(creator=user, title="Kick-off\r\nBcc: everyone@example.com")
         DayFactory(calendar=calendar, date=datetime.date(2030, 1, 2), ranking=1)

@@ -12,14 +12,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import mixins
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework_simplejwt.tokens import AccessToken
 
-from calendars.models import Calendar
+from calendars.models import Calendar, Day, Invitation, TimeSlot
 from calendars.views import CalendarViewSet, TimeSlotViewSet
 from contacts import selectors as contact_selectors
 from contacts.models import Contact, ContactStatus
@@ -32,10 +32,29 @@ User = get_user_model()
 
 
 class SerializerCalendars(CalendarViewSet):
-    """The read path before the lean one: prefetched model instances through CalendarSerializer."""
+    """The read path before the lean one: prefetched model instances through CalendarSerializer.
+
+    The API answers every calendar body from calendars.read_models; CalendarSerializer is its schema,
+    and these tests hold the two to the same bytes.
+    """
 
     list = mixins.ListModelMixin.list
     retrieve = mixins.RetrieveModelMixin.retrieve
+
+    def get_queryset(self):
+        calendars = Calendar.objects.member_of if self.action == "list" else Calendar.objects.visible_to
+        return (
+            calendars(self.request.user)
+            .select_related("creator")
+            .prefetch_related(
+                Prefetch("days", queryset=Day.objects.order_by("date", "id")),
+                Prefetch(
+                    "days__timeslots", queryset=TimeSlot.objects.select_related("owner").order_by("start_time", "id")
+                ),
+                Prefetch("invitations", queryset=Invitation.objects.order_by("invitee_id")),
+            )
+            .order_by("-created_at", "-id")
+        )
 
 
 class SerializerTimeSlots(TimeSlotViewSet):

@@ -17,9 +17,8 @@ from django.db import connection
 
 from accounts.throttles import RegisterRateThrottle
 from calendars import services as calendar_services
-from calendars.models import Calendar, Day, TimeSlot
+from calendars.models import Calendar, Day, Invitation, TimeSlot
 from contacts.models import Contact, ContactStatus
-from invitations.models import Invitation
 from tests.concurrency import run_together
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends

@@ -11,9 +11,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD
-from calendars.models import Calendar, Day, TimeSlot
+from calendars.models import Calendar, Day, Invitation, TimeSlot
 from contacts.models import Contact
-from invitations.models import Invitation
 from tests.factories import CalendarFactory, DayFactory, UserFactory
 
 User = get_user_model()

@@ -94,7 +94,7 @@ echo "== seeded objects left at the end (the fuzzer deletes and changes what it 
 .venv/bin/python manage.py shell -v 0 -c "
 import json
 from calendars.models import Calendar
-from invitations.models import Invitation
+from calendars.models import Invitation
 ids = json.load(open('$work/ids.json'))
 print('  protected calendars left:', Calendar.objects.filter(pk__in=ids['protected_calendars']).count(), 'of', len(ids['protected_calendars']))
 print('  seeded invitations left:', Invitation.objects.filter(pk__in=ids['invitations']).count(), 'of', len(ids['invitations']))
