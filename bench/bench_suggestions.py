@@ -60,8 +60,7 @@ def _fill_database(inputs: dict) -> tuple[int, object]:
     """The benchmark's calendar in the database: creator, participants, pending invitees, days and slots."""
     from django.contrib.auth import get_user_model
 
-    from calendars.models import Calendar, Day, TimeSlot
-    from calendars.models import Invitation
+    from calendars.models import Calendar, Day, Invitation, TimeSlot
 
     user_model = get_user_model()
     names = [inputs["creator"], *inputs["participants"], *inputs["pending"]]

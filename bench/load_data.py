@@ -21,9 +21,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.utils import timezone
 
-from calendars.models import Calendar, Day, TimeSlot
+from calendars.models import Calendar, Day, Invitation, InvitationStatus, TimeSlot
 from contacts.models import Contact, ContactStatus
-from calendars.models import Invitation, InvitationStatus
 
 BENCH_USERNAME = "bench"
 BENCH_PASSWORD = "bench-c0rrect-h0rse"  # noqa: S105 (a throwaway database's benchmark user)

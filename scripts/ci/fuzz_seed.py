@@ -26,9 +26,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from calendars import services  # noqa: E402
-from calendars.models import Calendar, Day, TimeSlot  # noqa: E402
+from calendars.models import Calendar, Day, Invitation, InvitationStatus, TimeSlot  # noqa: E402
 from contacts.models import Contact, ContactStatus  # noqa: E402
-from calendars.models import Invitation, InvitationStatus  # noqa: E402
 
 User = get_user_model()
 PASSWORD = os.environ.get("FUZZ_PASSWORD", "fuzz-c0rrect-h0rse")
