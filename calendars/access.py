@@ -41,9 +41,7 @@ DEFAULT_REFUSAL = {Role.MEMBER: MEMBERS_ONLY, Role.CREATOR: CREATOR_ONLY}
 
 def role_of(user, *, calendar: str = "pk", creator: str = "creator_id") -> Expression:
     """The user's `Role` as a SQL expression over a queryset the user can see (`calendar`: its id column)."""
-    accepted = Invitation.objects.filter(
-        calendar=OuterRef(calendar), invitee=user.pk, status=InvitationStatus.ACCEPTED
-    )
+    accepted = Invitation.objects.filter(calendar=OuterRef(calendar), invitee=user.pk, status=InvitationStatus.ACCEPTED)
     return Case(
         When(**{creator: user.pk}, then=Value(Role.CREATOR)),
         When(Exists(accepted), then=Value(Role.MEMBER)),
