@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "contacts",
     "calendars",
     "invitations",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -4,9 +4,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from oneonone.views import HealthView
+from oneonone.views import ApiRootView, HealthView
 
 urlpatterns = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("auth/", include("accounts.urls")),
     path("contacts/", include("contacts.urls")),
     path("calendars/", include("calendars.urls")),

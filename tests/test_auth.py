@@ -322,3 +322,31 @@ def test_lost_throttle_cache_is_503_not_500(api_client, user, settings):
     response = api_client.post("/auth/login/", {"username": "alice", "password": PASSWORD}, format="json")
     assert response.status_code == 503
     assert response.json() == {"detail": "The rate limiter is unavailable; try again shortly."}
+
+
+class TestApiRoot:
+    def test_links_the_docs_and_the_collections_without_login(self, api_client):
+        response = api_client.get("/")
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["name"], body["version"]) == ("OneOnOne API", "1.0.0")
+        assert body["links"] == {
+            "docs": "http://testserver/docs/",
+            "redoc": "http://testserver/redoc/",
+            "schema": "http://testserver/schema/",
+            "health": "http://testserver/healthz/",
+            "register": "http://testserver/auth/register/",
+            "login": "http://testserver/auth/login/",
+            "me": "http://testserver/auth/me/",
+            "calendars": "http://testserver/calendars/",
+            "invitations": "http://testserver/invitations/",
+            "contacts": "http://testserver/contacts/",
+            "friends": "http://testserver/contacts/friends/",
+            "user_search": "http://testserver/contacts/search/",
+        }
+
+    def test_every_link_answers(self, api_client, auth_client):
+        links = api_client.get("/").json()["links"]
+        post_only = {"register", "login"}
+        for name, url in links.items():
+            assert auth_client.get(url).status_code == (405 if name in post_only else 200), url

@@ -165,6 +165,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("post", "/auth/refresh/"): Row(everyone(200), body=refresh_body),
     ("post", "/auth/logout/"): Row(everyone(204), body=refresh_body),
     ("get", "/auth/me/"): Row(signed_in(200)),
+    ("get", "/"): Row(everyone(200)),
     ("get", "/healthz/"): Row(everyone(200)),
     # Contacts: a relation is visible to its two users only; the moves act on my own relations.
     ("get", "/contacts/"): Row(signed_in(200)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -10,9 +11,9 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from calendars.models import Calendar, Day, Invitation, TimeSlot
 from contacts.models import Contact
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from tests.factories import CalendarFactory, DayFactory, UserFactory
 
 User = get_user_model()
@@ -40,10 +41,31 @@ class TestSeed:
     def test_the_demo_users_log_in_with_the_documented_password(self, api_client):
         output = seed()
         assert f"password {DEMO_PASSWORD!r}" in output
-        assert sorted(User.objects.values_list("username", flat=True)) == ["alice", "bob", "carol", "dave", "erin"]
+        assert sorted(User.objects.values_list("username", flat=True)) == [
+            "admin",
+            "alice",
+            "bob",
+            "carol",
+            "dave",
+            "erin",
+        ]
         for username in ["alice", "erin"]:
             response = api_client.post("/auth/login/", {"username": username, "password": DEMO_PASSWORD}, format="json")
             assert response.status_code == 200
+
+    def test_an_admin_logs_in_to_the_admin_site_with_the_printed_password(self, client):
+        output = seed()
+        match = re.search(r"Admin: /admin/ as 'admin' with password '([^']+)'", output)
+        assert match is not None, output
+        admin = User.objects.get(username="admin")
+        assert (admin.is_staff, admin.is_superuser) == (True, True)
+        assert match.group(1) != DEMO_PASSWORD
+        assert client.login(username="admin", password=match.group(1))
+        assert client.get("/admin/calendars/calendar/").status_code == 200
+        # A new seed, a new password: the old one stops working.
+        again = re.search(r"with password '([^']+)'", seed("--reset")).group(1)
+        assert again != match.group(1)
+        assert not client.login(username="admin", password=match.group(1))
 
     def test_alice_sees_her_friends_a_request_and_both_calendars(self, api_client):
         seed()
@@ -130,7 +152,7 @@ class TestRunningTwice:
     def test_refuses_and_changes_nothing(self):
         seed()
         before = counts()
-        with pytest.raises(CommandError, match=r"already there \(users alice, bob, carol, dave, erin\).*--reset"):
+        with pytest.raises(CommandError, match=r"already there \(users admin, alice, bob, carol, dave, erin\)"):
             seed()
         assert counts() == before
 

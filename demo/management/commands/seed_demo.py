@@ -1,7 +1,8 @@
 """`manage.py seed_demo`: a small demo so a newcomer sees real data at once.
 
 Five users (password DEMO_PASSWORD), friendships and a friend request, two calendars with
-ranked days, invitations in every state, availability that overlaps, and a finalized meeting.
+ranked days, invitations in every state, availability that overlaps, and a finalized meeting;
+and a staff account for /admin/ (`admin`, with a fresh random password printed once).
 Everything is made through the same services as the API, so the demo obeys every rule the API
 does; the emails those services send (answers to invitations, the fixed meeting) are dropped,
 as the demo addresses are not real.
@@ -10,6 +11,7 @@ as the demo addresses are not real.
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -26,6 +28,7 @@ from invitations.services import invitation_answer, invitation_create
 DEMO_PASSWORD = "oneonone-demo"  # noqa: S105 (documented in README.md and docs/frontend.md)
 DEMO_EMAIL_DOMAIN = "demo.oneonone.local"
 USERNAMES = ["alice", "bob", "carol", "dave", "erin"]
+ADMIN_USERNAME = "admin"
 FRIENDS = [("alice", "bob"), ("alice", "carol"), ("alice", "dave"), ("bob", "carol")]
 REQUESTS = [("erin", "alice")]  # a friend request alice has not answered yet
 
@@ -74,7 +77,8 @@ class Command(BaseCommand):
     help = (
         "Fill the database with a small demo: users alice, bob, carol, dave and erin "
         f"(password {DEMO_PASSWORD!r}), friends, two calendars, invitations, availability and a "
-        "finalized meeting. Refuses if the demo users exist; --reset deletes them (and everything they own) first."
+        "finalized meeting, and an `admin` staff account with a random password (printed). Refuses if the "
+        "demo users exist; --reset deletes them (and everything they own) first."
     )
 
     def add_arguments(self, parser):
@@ -89,7 +93,8 @@ class Command(BaseCommand):
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
             self._reset_or_refuse(reset=reset)
             calendars = self._seed()
-        self._report(calendars)
+            admin_password = self._seed_admin()
+        self._report(calendars, admin_password)
 
     def _reset_or_refuse(self, *, reset: bool) -> None:
         existing = self._existing_users()
@@ -110,7 +115,7 @@ class Command(BaseCommand):
 
     def _existing_users(self) -> list:
         query = Q()
-        for name in USERNAMES:
+        for name in [*USERNAMES, ADMIN_USERNAME]:
             query |= Q(username__iexact=name)
         return list(get_user_model().objects.filter(query).order_by("username"))
 
@@ -157,7 +162,15 @@ class Command(BaseCommand):
             )
         return calendars
 
-    def _report(self, calendars: dict[str, Calendar]) -> None:
+    def _seed_admin(self) -> str:
+        # Random, not the demo password: /admin/ can change anything, and a demo may run where others reach it.
+        password = secrets.token_urlsafe(12)
+        get_user_model().objects.create_superuser(
+            username=ADMIN_USERNAME, email=f"{ADMIN_USERNAME}@{DEMO_EMAIL_DOMAIN}", password=password
+        )
+        return password
+
+    def _report(self, calendars: dict[str, Calendar], admin_password: str) -> None:
         self.stdout.write(self.style.SUCCESS("Demo seeded."))
         self.stdout.write(f"Users (password {DEMO_PASSWORD!r}): {', '.join(USERNAMES)}")
         self.stdout.write("Friends: " + ", ".join(f"{a}+{b}" for a, b in FRIENDS))
@@ -173,6 +186,10 @@ class Command(BaseCommand):
                 f"Finalized: {title!r} on {calendar.finalized_date.isoformat()} {start}-{end} "
                 f"(GET /calendars/{calendar.pk}/ics/)"
             )
+        self.stdout.write(
+            f"Admin: /admin/ as {ADMIN_USERNAME!r} with password {admin_password!r} (shown only now; "
+            "`manage.py changepassword admin` sets another)."
+        )
         self.stdout.write(
             f"Try: log in as alice at /api-auth/login/ and open /calendars/, or POST /auth/login/ "
             f'{{"username": "alice", "password": "{DEMO_PASSWORD}"}}.'

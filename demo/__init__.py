@@ -1,0 +1,1 @@
+"""The demo data a newcomer sees first (`manage.py seed_demo`)."""
