@@ -1,12 +1,26 @@
-"""The user model: Django's, swappable from the first migration."""
+"""The user model (Django's, swappable from the first migration) and the confirmations of email addresses."""
 
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
+
+from accounts.validators import validate_email_address
 
 
 class User(AbstractUser):
     """A OneOnOne user; username rules as Django's (150 chars, letters, digits and @/./+/-/_)."""
+
+    email = models.EmailField("email address", blank=True, validators=[validate_email_address])
+    # The address its owner confirmed (POST /auth/email/verify/); notices go only to a confirmed address,
+    # so changing `email` lapses the confirmation until the new one is confirmed too.
+    verified_email = models.EmailField(blank=True, default="")
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -15,3 +29,40 @@ class User(AbstractUser):
             # "Alice" and "alice" would be indistinguishable to the people inviting them.
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
         ]
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.email) and self.verified_email.lower() == self.email.lower()
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class EmailVerification(models.Model):
+    """A single-use, expiring secret mailed to an address; posting it back confirms that address."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_verifications")
+    email = models.EmailField()
+    # Only the SHA-256 of the secret is kept: a read of the table confirms nothing.
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")), name="verification_expires_later"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"confirmation of {self.email}"
+
+    @staticmethod
+    def new_secret() -> tuple[str, str]:
+        """A fresh secret (256 random bits, URL-safe) and its digest."""
+        token = secrets.token_urlsafe(32)
+        return token, token_digest(token)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
-from accounts.serializers import LogoutSerializer, TokenRefreshSerializer, UserSerializer
+from accounts.serializers import (
+    EmailResentSerializer,
+    EmailVerifySerializer,
+    LogoutSerializer,
+    MeSerializer,
+    TokenRefreshSerializer,
+    UserSerializer,
+)
+from accounts.services import REFUSED_CONFIRMATION
 from oneonone.schema import ERROR_REF
 
 THROTTLED = OpenApiResponse(
@@ -96,6 +104,58 @@ me = extend_schema_view(
         operation_id="auth_me",
         summary="The current user",
         description="Who the access token (or session) belongs to.",
+        tags=["auth"],
+    )
+)
+
+
+email_verify = extend_schema_view(
+    post=extend_schema(
+        operation_id="auth_email_verify",
+        summary="Confirm my email address",
+        description=(
+            "Posts the token from the confirmation email (sent at registration, and by `POST /auth/email/resend/`). "
+            "The token works once and expires (48 hours by default); it confirms the address it was sent to, "
+            "as long as the account still has that address. No login needed. Answers the user, with "
+            "`email_verified: true`. Notices (meetings fixed, invitations, reminders) are mailed only to a "
+            "confirmed address. Throttled per client address like the login."
+        ),
+        request=EmailVerifySerializer,
+        responses={
+            200: OpenApiResponse(MeSerializer, description="Confirmed."),
+            429: THROTTLED,
+        },
+        examples=[
+            OpenApiExample(
+                "Confirm", value={"token": "3q2-7wEj3S0ntD6tBYOc1lNVbq1HR0EBhnhQJ9cVm9Y"}, request_only=True
+            ),
+            OpenApiExample(
+                "Refused",
+                value={"token": [REFUSED_CONFIRMATION]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+        tags=["auth"],
+    )
+)
+
+
+email_resend = extend_schema_view(
+    post=extend_schema(
+        operation_id="auth_email_resend",
+        summary="Send a new confirmation email",
+        description=(
+            "Mails a new confirmation of my current address (earlier links keep working until they expire). "
+            "409 when I have no address or it is confirmed already. Throttled per user "
+            "(`EMAIL_RESEND_THROTTLE_RATE`, 3 an hour). No request body."
+        ),
+        request=None,
+        responses={
+            202: OpenApiResponse(EmailResentSerializer, description="On its way."),
+            409: OpenApiResponse(ERROR_REF, description="No address to confirm, or it is confirmed already."),
+            429: THROTTLED,
+        },
         tags=["auth"],
     )
 )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import serializers as jwt_serializers
+
+from accounts import services
+from accounts.validators import validate_email_address
 
 User = get_user_model()
 
@@ -15,7 +17,13 @@ User = get_user_model()
 class UserSerializer(serializers.ModelSerializer):
     """The spec's `User`: registration input; the response omits the passwords."""
 
-    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        max_length=254,
+        validators=[validate_email_address],
+        help_text="Optional. A confirmation is mailed to it; notices reach it only once it is confirmed.",
+    )
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"}, trim_whitespace=False
     )
@@ -48,17 +56,11 @@ class UserSerializer(serializers.ModelSerializer):
         return attrs
 
     def create(self, validated_data: dict):
-        validated_data.pop("password2")
-        try:
-            with transaction.atomic():
-                return User.objects.create_user(
-                    username=validated_data["username"],
-                    email=validated_data.get("email", ""),
-                    password=validated_data["password"],
-                )
-        except IntegrityError as exc:
-            # The same name (in any case) registered at the same moment: the unique constraint decides.
-            raise serializers.ValidationError({"username": ["A user with that username already exists."]}) from exc
+        return services.user_register(
+            username=validated_data["username"],
+            email=validated_data.get("email", ""),
+            password=validated_data["password"],
+        )
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -73,10 +75,27 @@ class UserSummarySerializer(serializers.ModelSerializer):
 class MeSerializer(serializers.ModelSerializer):
     """The signed-in user."""
 
+    email_verified = serializers.BooleanField(
+        read_only=True, help_text="Whether `email` is confirmed; notices are mailed only to a confirmed address."
+    )
+
     class Meta:
         model = User
-        fields = ["id", "username", "email"]
+        fields = ["id", "username", "email", "email_verified"]
         read_only_fields = fields
+
+
+class EmailVerifySerializer(serializers.Serializer):
+    """The secret from the confirmation email."""
+
+    token = serializers.CharField(max_length=200, help_text="The token from the confirmation email.")
+
+
+class EmailResentSerializer(serializers.Serializer):
+    """A new confirmation is on its way."""
+
+    email = serializers.EmailField(read_only=True, help_text="Where it was sent.")
+    expires_at = serializers.DateTimeField(read_only=True, help_text="When the new link stops working.")
 
 
 class LogoutSerializer(serializers.Serializer):

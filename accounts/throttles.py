@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from oneonone.exceptions import ServiceUnavailable
 
@@ -37,3 +37,9 @@ class RegisterRateThrottle(AuthRateThrottle):
     """Account creations per client address (REGISTER_THROTTLE_RATE)."""
 
     scope = "register"
+
+
+class EmailResendThrottle(UserRateThrottle):
+    """Confirmation emails asked for per user (EMAIL_RESEND_THROTTLE_RATE)."""
+
+    scope = "email_resend"

@@ -8,12 +8,19 @@ from __future__ import annotations
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenViewBase
 
-from accounts import openapi
-from accounts.serializers import MeSerializer, TokenRefreshSerializer, UserSerializer
-from accounts.throttles import AuthRateThrottle, RegisterRateThrottle
+from accounts import openapi, services
+from accounts.serializers import (
+    EmailResentSerializer,
+    EmailVerifySerializer,
+    MeSerializer,
+    TokenRefreshSerializer,
+    UserSerializer,
+)
+from accounts.throttles import AuthRateThrottle, EmailResendThrottle, RegisterRateThrottle
 
 
 @openapi.register
@@ -57,3 +64,30 @@ class MeView(generics.RetrieveAPIView):
 
     def get_object(self):
         return self.request.user
+
+
+@openapi.email_verify
+class EmailVerifyView(APIView):
+    """Confirm an address with the token mailed to it; no login needed (the token is the proof)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AuthRateThrottle]
+
+    def post(self, request):
+        serializer = EmailVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.email_verify(token=serializer.validated_data["token"])
+        return Response(MeSerializer(user).data)
+
+
+@openapi.email_resend
+class EmailResendView(APIView):
+    """Mail a new confirmation of my address."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [EmailResendThrottle]
+
+    def post(self, request):
+        verification = services.email_verification_send(user=request.user)
+        return Response(EmailResentSerializer(verification).data, status=status.HTTP_202_ACCEPTED)

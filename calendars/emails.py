@@ -1,51 +1,20 @@
-"""Emails about meetings: the finalized time (with its .ics) and its cancellation; how every email is sent.
+"""Emails about meetings: the finalized time (with its .ics) and its cancellation.
 
-Messages are built inside the write's transaction and sent by `send_on_commit` once it commits,
-so a rolled-back write sends nothing. The backend comes from settings (EMAIL_BACKEND).
+Queued through delivery.mail inside the write's transaction, one message per recipient: a rolled-back
+write queues nothing, a committed one is delivered by the worker (retried while the mail server is
+away), and only to confirmed addresses.
 """
 
 from __future__ import annotations
 
 import datetime
-import logging
 from collections.abc import Sequence
-from email.mime.text import MIMEText
-
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 
 from calendars import ics
 from calendars.models import Calendar
-
-logger = logging.getLogger(__name__)
+from delivery.mail import Attachment, queue_email
 
 ICS_FILENAME = "invite.ics"
-
-
-def one_line(text: str) -> str:
-    # A title may hold line breaks; a mail header may not (Django refuses the whole message).
-    return " ".join(text.split())
-
-
-def send_on_commit(messages: Sequence[EmailMessage]) -> None:
-    """Send `messages` after the current transaction commits; a failing mail server is logged, not raised."""
-    messages = [message for message in messages if message is not None]
-    if messages:
-        transaction.on_commit(lambda: _send(messages), robust=True)
-
-
-def _send(messages: list[EmailMessage]) -> None:
-    with get_connection() as connection:
-        sent = connection.send_messages(messages)
-    logger.info("sent %s of %s emails", sent, len(messages))
-
-
-def _ics_part(content: bytes, *, method: str) -> MIMEText:
-    # Calendar apps recognise an invitation by `method` on the part's content type (RFC 6047).
-    part = MIMEText(content.decode(), "calendar", "utf-8")
-    part.set_param("method", method)
-    part.add_header("Content-Disposition", "attachment", filename=ICS_FILENAME)
-    return part
 
 
 def describe_window(starts_at: datetime.datetime, ends_at: datetime.datetime, zone: str) -> str:
@@ -58,21 +27,17 @@ def describe_window(starts_at: datetime.datetime, ends_at: datetime.datetime, zo
     return f"{day}, {starts_at:%H:%M}\N{EN DASH}{ends_at:%H:%M} ({zone}, {offset})"
 
 
-def _recipients(calendar: Calendar, participants: Sequence) -> list:
-    # The creator first; people without an email address cannot be written to.
-    return [user for user in [calendar.creator, *participants] if user.email]
-
-
-def _meeting_messages(
+def _queue_meeting_notices(
     calendar: Calendar,
     *,
     participants: Sequence,
+    kind: str,
     verb: str,
     subject: str,
-    attachment: MIMEText,
+    attachment: Attachment,
     effect: str,
     name_everyone: bool = False,
-) -> list[EmailMessage]:
+) -> None:
     """One message about the calendar's finalized time to the creator and to each participant."""
     starts_at, ends_at = calendar.finalized_window()
     when = describe_window(starts_at, ends_at, calendar.timezone)
@@ -80,8 +45,7 @@ def _meeting_messages(
     if name_everyone:
         names = ", ".join(user.username for user in [calendar.creator, *participants])
         taking_part = f"Taking part: {names}.\n\n"
-    messages = []
-    for user in _recipients(calendar, participants):
+    for user in [calendar.creator, *participants]:
         body = (
             f"Hello {user.username},\n\n"
             f"{calendar.creator.username} {verb} \N{LEFT DOUBLE QUOTATION MARK}{calendar.title}"
@@ -89,35 +53,50 @@ def _meeting_messages(
             f"{taking_part}"
             f"The attached {ICS_FILENAME} {effect}\n"
         )
-        message = EmailMessage(subject=one_line(f"{subject}: {calendar.title}, {when}"), body=body, to=[user.email])
-        message.attach(attachment)
-        messages.append(message)
-    return messages
+        queue_email(
+            # The revision tells one finalize (or undo) from the next; the notice goes once per recipient.
+            key=f"{kind}:{calendar.pk}:{calendar.schedule_revision}:{user.pk}",
+            kind=kind,
+            recipient=user,
+            sender=calendar.creator,
+            subject=f"{subject}: {calendar.title}, {when}",
+            body=body,
+            attachments=[attachment],
+        )
 
 
-def finalized_messages(calendar: Calendar, *, participants: Sequence) -> list[EmailMessage]:
-    """One message to the creator and to each participant, with the meeting as `invite.ics` (METHOD:REQUEST)."""
-    return _meeting_messages(
+def _ics_attachment(content: bytes, *, method: str) -> Attachment:
+    # Calendar apps recognise an invitation by `method` on the part's content type (RFC 6047).
+    return Attachment(filename=ICS_FILENAME, content=content.decode(), mimetype="text/calendar", method=method)
+
+
+def queue_finalized(calendar: Calendar, *, participants: Sequence) -> None:
+    """The fixed time to the creator and to each participant, with the meeting as `invite.ics` (METHOD:REQUEST)."""
+    _queue_meeting_notices(
         calendar,
         participants=participants,
+        kind="finalized",
         verb="fixed the time of",
         subject="Meeting fixed",
-        attachment=_ics_part(ics.calendar_ics(calendar, participants=participants, method="REQUEST"), method="REQUEST"),
+        attachment=_ics_attachment(
+            ics.calendar_ics(calendar, participants=participants, method="REQUEST"), method="REQUEST"
+        ),
         effect="adds it to your calendar.",
         name_everyone=True,
     )
 
 
-def cancellation_messages(calendar: Calendar, *, participants: Sequence) -> list[EmailMessage]:
+def queue_cancellation(calendar: Calendar, *, participants: Sequence) -> None:
     """The finalized time is undone (or the calendar deleted): METHOD:CANCEL for what was sent before.
 
     `calendar` must still hold the cancelled time, with the new `schedule_revision`.
     """
-    return _meeting_messages(
+    _queue_meeting_notices(
         calendar,
         participants=participants,
+        kind="cancelled",
         verb="cancelled the time fixed for",
         subject="Meeting cancelled",
-        attachment=_ics_part(ics.cancellation_ics(calendar, participants=participants), method="CANCEL"),
+        attachment=_ics_attachment(ics.cancellation_ics(calendar, participants=participants), method="CANCEL"),
         effect="removes it from your calendar.",
     )

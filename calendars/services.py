@@ -217,7 +217,7 @@ def calendar_delete(*, calendar: Calendar) -> None:
         return
     if calendar.is_finalized:
         calendar.schedule_revision += 1
-        emails.send_on_commit(emails.cancellation_messages(calendar, participants=selectors.participants(calendar)))
+        emails.queue_cancellation(calendar, participants=selectors.participants(calendar))
     calendar.delete()
 
 
@@ -255,7 +255,7 @@ def calendar_finalize(
     calendar.finalized_at = django_timezone.now()
     calendar.schedule_revision += 1
     calendar.save(update_fields=FINALIZED_FIELDS)
-    emails.send_on_commit(emails.finalized_messages(calendar, participants=selectors.participants(calendar)))
+    emails.queue_finalized(calendar, participants=selectors.participants(calendar))
     return calendar
 
 
@@ -268,12 +268,11 @@ def calendar_unfinalize(*, calendar: Calendar) -> Calendar:
     if not calendar.is_finalized:
         return calendar
     calendar.schedule_revision += 1
-    # Built before the fields are cleared: the cancellation names the time being cancelled.
-    messages = emails.cancellation_messages(calendar, participants=selectors.participants(calendar))
+    # Queued before the fields are cleared: the cancellation names the time being cancelled.
+    emails.queue_cancellation(calendar, participants=selectors.participants(calendar))
     calendar.finalized_date = calendar.finalized_start_time = calendar.finalized_end_time = None
     calendar.finalized_at = None
     calendar.save(update_fields=FINALIZED_FIELDS)
-    emails.send_on_commit(messages)
     return calendar
 
 

@@ -1,17 +1,15 @@
 """Emails about invitations: a reminder to a pending invitee, and an invitee's answer to the creator.
 
-Sent after the write commits, as every email is (calendars.emails.send_on_commit).
+Queued through delivery.mail inside the write's transaction (only to confirmed addresses, once per key).
 """
 
 from __future__ import annotations
 
-from django.core.mail import EmailMessage
-
-from calendars.emails import one_line
-from calendars.models import Day
+from calendars.models import Day, Invitation
+from delivery.mail import queue_email
 
 
-def reminder_message(invitation) -> EmailMessage | None:
+def queue_reminder(invitation: Invitation) -> None:
     """Remind a pending invitee (loaded with invitee and calendar__creator) to answer."""
     calendar = invitation.calendar
     days = Day.objects.filter(calendar_id=calendar.pk).order_by("ranking")
@@ -24,10 +22,13 @@ def reminder_message(invitation) -> EmailMessage | None:
         f"Answer with PUT /calendars/{calendar.pk}/invitations/{invitation.pk}/ "
         f'{{"status": "accepted"}} or {{"status": "rejected"}}; your open invitations are at GET /invitations/.\n'
     )
-    return EmailMessage(
-        subject=one_line(f"Reminder: {calendar.creator.username} invited you to {calendar.title}"),
+    queue_email(
+        key=f"reminder:{invitation.pk}:{invitation.reminded_at.timestamp()}",
+        kind="reminder",
+        recipient=invitation.invitee,
+        sender=calendar.creator,
+        subject=f"Reminder: {calendar.creator.username} invited you to {calendar.title}",
         body=body,
-        to=[invitation.invitee.email],
     )
 
 
@@ -38,14 +39,17 @@ ANSWER_WORDS = {
 }
 
 
-def answer_message(invitation, *, previous: str) -> EmailMessage | None:
-    """Tell the creator that an invitee accepted, declined or left (None if the creator has no email)."""
+def queue_answer(invitation: Invitation, *, previous: str) -> None:
+    """Tell the creator that an invitee accepted, declined or left (loaded with invitee and calendar__creator)."""
     calendar = invitation.calendar
     creator = calendar.creator
-    if not creator.email:
-        return None
     words = ANSWER_WORDS.get((previous, invitation.status), f"answered {invitation.status} to")
     title = f"\N{LEFT DOUBLE QUOTATION MARK}{calendar.title}\N{RIGHT DOUBLE QUOTATION MARK}"
-    body = f"Hello {creator.username},\n\n{invitation.invitee.username} {words} {title}.\n"
-    subject = one_line(f"{invitation.invitee.username} {words} {calendar.title}")
-    return EmailMessage(subject=subject, body=body, to=[creator.email])
+    queue_email(
+        key=f"answer:{invitation.pk}:{previous}:{invitation.status}:{invitation.updated_at.timestamp()}",
+        kind="answer",
+        recipient=creator,
+        sender=invitation.invitee,
+        subject=f"{invitation.invitee.username} {words} {calendar.title}",
+        body=f"Hello {creator.username},\n\n{invitation.invitee.username} {words} {title}.\n",
+    )

@@ -10,10 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, Throttled
 
-from calendars.emails import send_on_commit
 from calendars.models import REMIND_INTERVAL, Calendar, Invitation, InvitationStatus, TimeSlot
 from calendars.services import lock_calendar_unfinalized
 from contacts.models import Contact, ContactStatus
+from delivery.models import has_verified_address
 from invitations import emails
 from oneonone.exceptions import Conflict
 
@@ -85,7 +85,7 @@ def invitation_answer(*, invitation: Invitation, status: str) -> Invitation:
     locked.status = status
     locked.save(update_fields=["status", "updated_at"])
     told = Invitation.objects.select_related("invitee", "calendar__creator").get(pk=locked.pk)
-    send_on_commit([emails.answer_message(told, previous=previous)])
+    emails.queue_answer(told, previous=previous)
     return locked
 
 
@@ -104,7 +104,7 @@ def invitation_revoke(*, invitation: Invitation) -> None:
 def invitation_remind(*, invitation: Invitation) -> Invitation:
     """Email a pending invitee to answer, at most once an hour per invitation.
 
-    409 when the invitation is not pending, the invitee has no email address or the meeting is
+    409 when the invitation is not pending, the invitee has no confirmed email address or the meeting is
     finalized; 429 (with the seconds to wait) within the hour. The conditional UPDATE only
     touches the invitation's own columns, so of two reminders at once exactly one sends mail.
     """
@@ -117,6 +117,8 @@ def invitation_remind(*, invitation: Invitation) -> Invitation:
         raise Conflict(f"{username} has already answered ({current.status}); only pending invitations are reminded.")
     if not current.invitee.email:
         raise Conflict(f"{username} has no email address; remind them another way.")
+    if not has_verified_address(current.invitee):
+        raise Conflict(f"{username} has not confirmed their email address; remind them another way.")
     now = timezone.now()
     sent = (
         Invitation.objects.filter(pk=current.pk, status=InvitationStatus.PENDING)
@@ -128,7 +130,7 @@ def invitation_remind(*, invitation: Invitation) -> Invitation:
         wait = max(math.ceil((last + REMIND_INTERVAL - now).total_seconds()), 1)
         raise Throttled(wait=wait, detail=f"{username} was reminded less than an hour ago.")
     current.reminded_at = now
-    send_on_commit([emails.reminder_message(current)])
+    emails.queue_reminder(current)
     return current
 
 

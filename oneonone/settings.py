@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
+    "delivery",
     "accounts",
     "contacts",
     "calendars",
@@ -139,6 +142,21 @@ else:
         }
     }
 
+# Background work (delivery/): Django's tasks API through its backport. The database backend by default,
+# so a task is written in the transaction of the change that causes it and `manage.py worker` runs it;
+# TASKS_BACKEND=redis runs them on RQ over REDIS_URL (docs/deploy.md, "The worker").
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip().lower()
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=redis needs REDIS_URL")
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database or redis, got {TASKS_BACKEND!r}")
+
 AUTH_USER_MODEL = "accounts.User"
 # Argon2id at OWASP's minimum first (accounts/hashers.py); the PBKDF2 hashers after it still verify
 # older hashes, which are rehashed with Argon2id at the user's next login (docs/performance.md).
@@ -209,6 +227,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": os.environ.get("AUTH_THROTTLE_RATE", "10/min"),
         "register": os.environ.get("REGISTER_THROTTLE_RATE", "5/hour"),
+        "email_resend": os.environ.get("EMAIL_RESEND_THROTTLE_RATE", "3/hour"),
     },
     # Clients connect directly unless a proxy is configured (see deploy/); a spoofed
     # X-Forwarded-For must not escape the login throttle.
@@ -281,3 +300,19 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 # Domain in iCalendar UIDs; calendar apps match updates by UID, so never change it after launch.
 ICS_UID_DOMAIN = os.environ.get("ICS_UID_DOMAIN", "oneonone.local")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OneOnOne <noreply@oneonone.local>")
+# Confirming an address: the link mailed (a frontend page that POSTs the token to /auth/email/verify/), its lifetime.
+EMAIL_VERIFY_URL = os.environ.get("EMAIL_VERIFY_URL", "http://127.0.0.1:8000/auth/email/verify/?token={token}")
+EMAIL_VERIFY_HOURS = env_int("EMAIL_VERIFY_HOURS", 48)
+# A monitor sending `X-Health-Token: <this>` reads the queues in GET /healthz/?detail=1 (staff always may).
+HEALTH_DETAIL_TOKEN = os.environ.get("HEALTH_DETAIL_TOKEN", "")
+# Every attempt of one notice to one recipient carries the same Message-ID, at this domain.
+EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("EMAIL_MESSAGE_ID_DOMAIN", ICS_UID_DOMAIN)
+# Delivery (delivery/tasks.py): attempts, backoff, how long a worker may hold a message, the sweep.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8)
+EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 30)
+EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600)
+EMAIL_SEND_LEASE_SECONDS = env_int("EMAIL_SEND_LEASE_SECONDS", 300)
+DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 60)
+# Abuse caps (delivery/mail.py): emails an hour to one address, and caused by one user; the excess is dropped.
+EMAIL_RECIPIENT_HOURLY_CAP = env_int("EMAIL_RECIPIENT_HOURLY_CAP", 10)
+EMAIL_SENDER_HOURLY_CAP = env_int("EMAIL_SENDER_HOURLY_CAP", 60)

@@ -76,3 +76,44 @@ def other_client(other_user) -> APIClient:
 @pytest.fixture
 def third_client(third_user) -> APIClient:
     return client_for(third_user)
+
+
+def run_tasks() -> int:
+    """Run every task that is due, as `manage.py worker` would (in this process); returns how many ran.
+
+    A task that raised fails the test with its traceback: the worker would only record it.
+    """
+    from unittest import mock
+
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    before = DBTaskResult.objects.exclude(status="READY").count()
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="tests",
+        excluded_queue_names=[],
+    )
+    # The worker drops connections between tasks, as a request does; the test's transaction holds this one.
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        worker.run()
+    broken = DBTaskResult.objects.filter(status="FAILED").first()
+    assert broken is None, f"a task failed: {broken.task_path} {broken.traceback}"
+    return DBTaskResult.objects.exclude(status="READY").count() - before
+
+
+@pytest.fixture
+def deliver(db):
+    """Run the queued tasks (email delivery) and return the messages sent so far (`mail.outbox`)."""
+    from django.core import mail
+
+    def run():
+        run_tasks()
+        return mail.outbox
+
+    return run

@@ -17,6 +17,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    # An established user has confirmed their address (delivery mails only confirmed ones).
+    verified_email = factory.SelfAttribute("email")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @classmethod

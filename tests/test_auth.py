@@ -206,7 +206,12 @@ class TestAccessTokens:
     def test_valid_token(self, auth_client, user):
         response = auth_client.get("/auth/me/")
         assert response.status_code == 200
-        assert response.json() == {"id": user.id, "username": "alice", "email": "alice@example.com"}
+        assert response.json() == {
+            "id": user.id,
+            "username": "alice",
+            "email": "alice@example.com",
+            "email_verified": True,
+        }
 
     def test_schema_is_public(self, api_client, db):
         assert api_client.get("/schema/").status_code == 200

@@ -1,22 +1,26 @@
 """Emails: the finalized meeting (with .ics), its cancellation, reminders (once an hour), answers to the creator.
 
-Emails leave on transaction commit: `django_capture_on_commit_callbacks(execute=True)` runs them here.
+Emails are queued in the write's transaction and sent by the worker: `delivered()` runs the worker here
+when its block ends (tests/test_delivery.py holds the queue itself: retries, caps, crashes).
 """
 
 from __future__ import annotations
 
 import datetime
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from icalendar import Calendar as ICalendar
 
-from calendars import emails, services
+from calendars import services
 from calendars.models import Calendar, Invitation
-from tests.conftest import client_for
+from delivery.models import Email
+from tests.conftest import client_for, run_tasks
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, UserFactory, make_friends
 
 MEETING = {"date": "2030-05-06", "start_time": "10:00", "end_time": "11:30"}
@@ -44,6 +48,17 @@ def world(db):
     return {"calendar": calendar, "invitations": invitations, "users": users}
 
 
+@contextmanager
+def delivered():
+    """The worker runs once the block's requests are done (each request commits its own transaction)."""
+    yield
+    run_tasks()
+
+
+def recipients() -> list[str]:
+    return sorted(message.to[0] for message in mail.outbox)
+
+
 def client(world, name):
     return client_for(world["users"][name])
 
@@ -64,12 +79,13 @@ def ics_attachment(message) -> tuple[str, str, ICalendar]:
 
 
 class TestFinalizeEmails:
-    def test_creator_and_every_participant_get_the_meeting(self, world, django_capture_on_commit_callbacks):
+    def test_creator_and_every_participant_get_the_meeting(self, world):
         alice = client(world, "alice")
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             assert alice.post(finalize_url(world), MEETING, format="json").status_code == 200
         # Not the pending or rejected invitees; nobody without an email address.
-        assert [m.to for m in mail.outbox] == [["alice@example.com"], ["bob@example.com"], ["dan@example.com"]]
+        assert recipients() == ["alice@example.com", "bob@example.com", "dan@example.com"]
+        mail.outbox.sort(key=lambda message: message.to)
         for message in mail.outbox:
             assert message.subject == f"Meeting fixed: Kickoff, {WHEN}"
             assert message.from_email == "OneOnOne <noreply@oneonone.local>"
@@ -87,17 +103,17 @@ class TestFinalizeEmails:
             assert [a.params["CN"] for a in event["ATTENDEE"]] == ["bob", "dan", "nomail"]
         assert mail.outbox[1].body.startswith("Hello bob,\n\nalice fixed the time of")
 
-    def test_finalizing_the_same_time_again_sends_nothing(self, world, django_capture_on_commit_callbacks):
+    def test_finalizing_the_same_time_again_sends_nothing(self, world):
         alice = client(world, "alice")
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             alice.post(finalize_url(world), MEETING, format="json")
         mail.outbox.clear()
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             assert alice.post(finalize_url(world), MEETING, format="json").status_code == 200
             assert alice.post(finalize_url(world), {**MEETING, "end_time": "12:00"}, format="json").status_code == 409
         assert mail.outbox == []
 
-    def test_a_rolled_back_finalize_sends_nothing(self, world, django_capture_on_commit_callbacks):
+    def test_a_rolled_back_finalize_sends_nothing(self, world):
         def finalize_then_fail():
             with transaction.atomic():
                 services.calendar_finalize(
@@ -108,34 +124,32 @@ class TestFinalizeEmails:
                 )
                 raise RuntimeError("something after it failed")
 
-        with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        with delivered(), pytest.raises(RuntimeError):
             finalize_then_fail()
-        assert callbacks == []
+        assert Email.objects.count() == 0
+        assert DBTaskResult.objects.count() == 0
         assert mail.outbox == []
         assert Calendar.objects.get().finalized_date is None
 
-    def test_a_failing_mail_server_does_not_fail_the_request(
-        self, world, django_capture_on_commit_callbacks, monkeypatch
-    ):
-        def broken(messages):
-            raise ConnectionRefusedError("smtp down")
-
-        monkeypatch.setattr(emails, "_send", broken)
-        with django_capture_on_commit_callbacks(execute=True):
+    def test_a_failing_mail_server_does_not_fail_the_request(self, world, settings):
+        # The request only queues; the worker meets the broken server and schedules the next attempts.
+        settings.EMAIL_BACKEND = "tests.test_delivery.RefusingBackend"
+        with delivered():
             response = client(world, "alice").post(finalize_url(world), MEETING, format="json")
         assert response.status_code == 200
         assert Calendar.objects.get().finalized_date == datetime.date(2030, 5, 6)
+        assert sorted(Email.objects.values_list("status", "attempts")) == [("queued", 1)] * 3
 
-    def test_undo_sends_a_cancellation(self, world, django_capture_on_commit_callbacks):
+    def test_undo_sends_a_cancellation(self, world):
         alice = client(world, "alice")
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             alice.post(finalize_url(world), MEETING, format="json")
         mail.outbox.clear()
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             assert alice.delete(finalize_url(world)).status_code == 200
             assert alice.delete(finalize_url(world)).status_code == 200  # nothing fixed any more: no second mail
-        assert [m.to for m in mail.outbox] == [["alice@example.com"], ["bob@example.com"], ["dan@example.com"]]
-        message = mail.outbox[1]
+        assert recipients() == ["alice@example.com", "bob@example.com", "dan@example.com"]
+        (message,) = [m for m in mail.outbox if m.to == ["bob@example.com"]]
         assert message.subject == f"Meeting cancelled: Kickoff, {WHEN}"
         content_type, method, ical = ics_attachment(message)
         assert (content_type, method) == ("text/calendar", "CANCEL")
@@ -144,25 +158,25 @@ class TestFinalizeEmails:
         assert event["SEQUENCE"] == 1
         assert event.start.isoformat() == "2030-05-06T10:00:00+02:00"
 
-    def test_deleting_a_finalized_calendar_cancels_it(self, world, django_capture_on_commit_callbacks):
+    def test_deleting_a_finalized_calendar_cancels_it(self, world):
         alice = client(world, "alice")
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             alice.post(finalize_url(world), MEETING, format="json")
         mail.outbox.clear()
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             assert alice.delete(f"/calendars/{world['calendar'].pk}/").status_code == 204
         assert [m.subject.split(":")[0] for m in mail.outbox] == ["Meeting cancelled"] * 3
 
-    def test_deleting_an_open_calendar_sends_nothing(self, world, django_capture_on_commit_callbacks):
-        with django_capture_on_commit_callbacks(execute=True):
+    def test_deleting_an_open_calendar_sends_nothing(self, world):
+        with delivered():
             assert client(world, "alice").delete(f"/calendars/{world['calendar'].pk}/").status_code == 204
         assert mail.outbox == []
 
 
 class TestReminders:
-    def test_creator_reminds_a_pending_invitee(self, world, django_capture_on_commit_callbacks):
+    def test_creator_reminds_a_pending_invitee(self, world):
         before = timezone.now()
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             response = client(world, "alice").post(remind_url(world, "carol"))
         assert response.status_code == 200
         invitation = Invitation.objects.get(pk=world["invitations"]["carol"].pk)
@@ -183,9 +197,9 @@ class TestReminders:
         assert "(times in Europe/Berlin)" in message.body
         assert f"PUT /calendars/{invitation.calendar_id}/invitations/{invitation.pk}/" in message.body
 
-    def test_at_most_once_an_hour(self, world, django_capture_on_commit_callbacks):
+    def test_at_most_once_an_hour(self, world):
         alice = client(world, "alice")
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             assert alice.post(remind_url(world, "carol")).status_code == 200
             again = alice.post(remind_url(world, "carol"))
         assert again.status_code == 429
@@ -196,7 +210,7 @@ class TestReminders:
         Invitation.objects.filter(pk=world["invitations"]["carol"].pk).update(
             reminded_at=timezone.now() - datetime.timedelta(hours=1, seconds=1)
         )
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             assert alice.post(remind_url(world, "carol")).status_code == 200
         assert len(mail.outbox) == 2
 
@@ -209,8 +223,8 @@ class TestReminders:
         assert 595 <= int(response["Retry-After"]) <= 600
 
     @pytest.mark.parametrize(("name", "status"), [("bob", "accepted"), ("rita", "rejected")])
-    def test_answered_invitations_are_409(self, world, name, status, django_capture_on_commit_callbacks):
-        with django_capture_on_commit_callbacks(execute=True):
+    def test_answered_invitations_are_409(self, world, name, status):
+        with delivered():
             response = client(world, "alice").post(remind_url(world, name))
         assert response.status_code == 409
         assert response.json() == {
@@ -226,6 +240,17 @@ class TestReminders:
         assert response.status_code == 409
         assert response.json() == {"detail": "carol has no email address; remind them another way."}
         assert Invitation.objects.get(pk=invitation.pk).reminded_at is None
+
+    def test_invitee_who_has_not_confirmed_their_address_is_409(self, world):
+        carol = world["users"]["carol"]
+        carol.verified_email = ""
+        carol.save()
+        response = client(world, "alice").post(remind_url(world, "carol"))
+        assert (response.status_code, response.json()) == (
+            409,
+            {"detail": "carol has not confirmed their email address; remind them another way."},
+        )
+        assert Invitation.objects.get(pk=world["invitations"]["carol"].pk).reminded_at is None
 
     def test_not_while_finalized(self, world):
         alice = client(world, "alice")
@@ -267,29 +292,29 @@ class TestAnswersTellTheCreator:
             ("bob", "rejected", "bob left Kickoff"),
         ],
     )
-    def test_accepting_declining_and_leaving(self, world, name, status, subject, django_capture_on_commit_callbacks):
-        with django_capture_on_commit_callbacks(execute=True):
+    def test_accepting_declining_and_leaving(self, world, name, status, subject):
+        with delivered():
             assert self.answer(world, name, status).status_code == 204
         (message,) = mail.outbox
         assert message.to == ["alice@example.com"]
         assert message.subject == subject
         assert message.body == f"Hello alice,\n\n{subject.replace(' Kickoff', ' “Kickoff”')}.\n"
 
-    def test_the_same_answer_again_sends_nothing(self, world, django_capture_on_commit_callbacks):
-        with django_capture_on_commit_callbacks(execute=True):
+    def test_the_same_answer_again_sends_nothing(self, world):
+        with delivered():
             assert self.answer(world, "bob", "accepted").status_code == 204
         assert mail.outbox == []
 
-    def test_creator_without_email_is_not_written_to(self, world, django_capture_on_commit_callbacks):
+    def test_creator_without_email_is_not_written_to(self, world):
         alice = world["users"]["alice"]
         alice.email = ""
         alice.save()
-        with django_capture_on_commit_callbacks(execute=True):
+        with delivered():
             assert self.answer(world, "carol", "accepted").status_code == 204
         assert mail.outbox == []
 
-    def test_refused_answers_send_nothing(self, world, django_capture_on_commit_callbacks):
-        with django_capture_on_commit_callbacks(execute=True):
+    def test_refused_answers_send_nothing(self, world):
+        with delivered():
             assert self.answer(world, "carol", "pending").status_code == 400
         assert mail.outbox == []
 
@@ -321,4 +346,5 @@ def test_two_reminders_at_once_send_one_email():
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(codes) == [200, 429, 429, 429]
+    run_tasks()
     assert [m.to for m in mail.outbox] == [["carol@example.com"]]

@@ -12,7 +12,7 @@ from django.db import connection
 from calendars import selectors
 from calendars.models import Calendar, Invitation, TimeSlot
 from tests.concurrency import run_together
-from tests.conftest import client_for
+from tests.conftest import client_for, run_tasks
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
 
 MAY_6 = datetime.date(2030, 5, 6)
@@ -396,6 +396,7 @@ class TestConcurrentFinalize:
         assert calendar.finalized_date.isoformat() == winner["date"]
         assert calendar.schedule_revision == 1
         # One round of emails: alice and bob.
+        run_tasks()
         assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "bob@example.com"]
 
     def test_the_same_time_twice_at_once_is_fixed_once(self, world, slow_finalize):
@@ -406,6 +407,7 @@ class TestConcurrentFinalize:
         )
         assert [r.status_code for r in responses] == [200, 200]
         assert Calendar.objects.get().schedule_revision == 1
+        run_tasks()
         assert len(mail.outbox) == 2
 
     def test_a_slot_written_during_finalize_waits_and_gets_409(self, world, slow_finalize):

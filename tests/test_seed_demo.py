@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from calendars.models import Calendar, Day, Invitation, TimeSlot
 from contacts.models import Contact
+from delivery.models import Email
 from demo.management.commands.seed_demo import DEMO_PASSWORD
+from tests.conftest import run_tasks
 from tests.factories import CalendarFactory, DayFactory, UserFactory
 
 User = get_user_model()
@@ -139,13 +141,17 @@ class TestSeed:
         seed()
         assert not Day.objects.filter(date__lte=timezone.localdate()).exists()
 
-    @pytest.mark.django_db(transaction=True)
-    def test_sends_no_email(self):
-        # A real commit runs the emails' on_commit hooks: accepted and declined invitations would
-        # each tell the creator, but the demo addresses are fake.
+    def test_its_notices_go_through_the_queue(self):
+        # Answers tell the creator and the fixed meeting tells everyone: queued, sent by the worker.
         seed()
-        assert Invitation.objects.exclude(status="pending").count() == 4
         assert mail.outbox == []
+        assert Invitation.objects.exclude(status="pending").count() == 4
+        assert sorted(Email.objects.values_list("kind", flat=True)) == ["answer"] * 4 + ["finalized"] * 2
+        run_tasks()
+        assert sorted(m.to[0] for m in mail.outbox if m.subject.startswith("Meeting fixed")) == [
+            "alice@demo.oneonone.local",
+            "bob@demo.oneonone.local",
+        ]
 
 
 class TestRunningTwice:

@@ -4,8 +4,8 @@ Five users (password DEMO_PASSWORD), friendships and a friend request, two calen
 ranked days, invitations in every state, availability that overlaps, and a finalized meeting;
 and a staff account for /admin/ (`admin`, with a fresh random password printed once).
 Everything is made through the same services as the API, so the demo obeys every rule the API
-does; the emails those services send (answers to invitations, the fixed meeting) are dropped,
-as the demo addresses are not real.
+does; the emails those services queue (answers to invitations, the fixed meeting) are sent by the
+worker to the console (scripts/serve.sh), as the demo addresses are not real.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from calendars.models import Calendar, Day
@@ -89,8 +88,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, reset: bool = False, **options):
-        # Emails go out when the transaction commits, so the dummy backend must outlast it.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
+        # The notices the services queue (answers, the fixed meeting) are sent by `manage.py worker`,
+        # which prints them with the console backend of scripts/serve.sh.
+        with transaction.atomic():
             self._reset_or_refuse(reset=reset)
             calendars = self._seed()
             admin_password = self._seed_admin()
@@ -126,7 +126,13 @@ class Command(BaseCommand):
     def _seed(self) -> dict[str, Calendar]:
         User = get_user_model()
         users = {
-            name: User.objects.create_user(username=name, email=f"{name}@{DEMO_EMAIL_DOMAIN}", password=DEMO_PASSWORD)
+            # Confirmed addresses, so the demo's notices show in the worker's console.
+            name: User.objects.create_user(
+                username=name,
+                email=f"{name}@{DEMO_EMAIL_DOMAIN}",
+                verified_email=f"{name}@{DEMO_EMAIL_DOMAIN}",
+                password=DEMO_PASSWORD,
+            )
             for name in USERNAMES
         }
         for a, b in FRIENDS:

@@ -1,0 +1,86 @@
+"""Writes on accounts: registering, and confirming an email address; each one transaction."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import EmailVerification, token_digest
+from delivery.mail import queue_email
+from oneonone.exceptions import Conflict
+
+User = get_user_model()
+
+REFUSED_CONFIRMATION = "This token is unknown, used or expired; ask for a new one (POST /auth/email/resend/)."
+
+
+def _verify_url(token: str) -> str:
+    return settings.EMAIL_VERIFY_URL.format(token=token)
+
+
+@transaction.atomic
+def email_verification_send(*, user) -> EmailVerification:
+    """Mail `user` a fresh single-use secret that confirms their current address (409 without one, or if confirmed)."""
+    if not user.email:
+        raise Conflict("You have no email address to confirm; set one first.")
+    if user.email_verified:
+        raise Conflict(f"{user.email} is already confirmed.")
+    token, digest = EmailVerification.new_secret()
+    lifetime = datetime.timedelta(hours=settings.EMAIL_VERIFY_HOURS)
+    verification = EmailVerification.objects.create(
+        user=user, email=user.email, digest=digest, expires_at=timezone.now() + lifetime
+    )
+    body = (
+        f"Hello {user.username},\n\n"
+        f"Confirm that {user.email} is your address for OneOnOne, so that meeting notices can reach you:\n\n"
+        f"    {_verify_url(token)}\n\n"
+        f'or send POST /auth/email/verify/ {{"token": "{token}"}}.\n\n'
+        f"The link works once, for {settings.EMAIL_VERIFY_HOURS} hours. If you did not register, ignore this email.\n"
+    )
+    queue_email(
+        key=f"verify:{verification.pk}",
+        kind="verify",
+        recipient=user,
+        subject="Confirm your email address for OneOnOne",
+        body=body,
+        needs_verified_address=False,
+    )
+    return verification
+
+
+@transaction.atomic
+def user_register(*, username: str, password: str, email: str = ""):
+    """Create the user; with an address, mail them its confirmation. 400 when the name is taken meanwhile."""
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password)
+    except IntegrityError as exc:
+        # The same name (in any case) registered at the same moment: the unique constraint decides.
+        raise ValidationError({"username": ["A user with that username already exists."]}) from exc
+    if email:
+        email_verification_send(user=user)
+    return user
+
+
+@transaction.atomic
+def email_verify(*, token: str):
+    """Confirm the address a token was sent to; the token is used up. 400 for an unknown, used or expired one."""
+    verification = (
+        EmailVerification.objects.select_for_update().select_related("user").filter(digest=token_digest(token)).first()
+    )
+    now = timezone.now()
+    if verification is None or verification.used_at is not None or verification.expires_at <= now:
+        raise ValidationError({"token": [REFUSED_CONFIRMATION]})
+    user = User.objects.select_for_update().get(pk=verification.user_id)
+    if user.email.lower() != verification.email.lower():
+        raise ValidationError({"token": ["This token confirms an address you no longer have."]})
+    verification.used_at = now
+    verification.save(update_fields=["used_at"])
+    user.verified_email = user.email
+    user.save(update_fields=["verified_email"])
+    return user
