@@ -6,11 +6,10 @@ Emails leave on transaction commit: `django_capture_on_commit_callbacks(execute=
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar as ICalendar
 
@@ -19,6 +18,7 @@ from calendars.models import Calendar
 from invitations.models import Invitation
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, UserFactory, make_friends
+from tests.support import run_together
 
 MEETING = {"date": "2030-05-06", "start_time": "10:00", "end_time": "11:30"}
 WHEN = "Monday 6 May 2030, 10:00\N{EN DASH}11:30 (Europe/Berlin, UTC+02:00)"
@@ -298,28 +298,12 @@ class TestAnswersTellTheCreator:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_reminders_at_once_send_one_email():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks and concurrent transactions)")
     alice, carol = UserFactory(username="alice"), UserFactory(username="carol")
     calendar = CalendarFactory(creator=alice)
     DayFactory(calendar=calendar)
     invitation = InvitationFactory(calendar=calendar, invitee=carol, status="pending")
     url = f"/calendars/{calendar.pk}/invitations/{invitation.pk}/remind/"
     clients = [client_for(alice) for _ in range(4)]
-    barrier = threading.Barrier(len(clients))
-    codes: list[int] = []
-
-    def remind(c):
-        try:
-            barrier.wait()
-            codes.append(c.post(url).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=remind, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    codes = run_together(*(lambda c=c: c.post(url).status_code for c in clients), timeout=30)
     assert sorted(codes) == [200, 429, 429, 429]
     assert [m.to for m in mail.outbox] == [["carol@example.com"]]
