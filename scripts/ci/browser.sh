@@ -10,6 +10,7 @@
 # screenshots; E2E_KEEP=1 keeps the temporary folder (logs, database) for a look afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/ci/serve_lib.sh
 started=$SECONDS
 chromium="${E2E_CHROMIUM:-/usr/bin/chromium}"
 
@@ -45,16 +46,7 @@ pids=()
 PG_TMPDIR=""
 cleanup() {
   local status=$?
-  for pid in "${pids[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  stop_pid "${pids[@]}"
   [ -n "$PG_TMPDIR" ] && scripts/pg-throwaway.sh stop "$PG_TMPDIR"
   if [ "${E2E_KEEP:-}" = 1 ]; then
     echo "browser: kept $tmp"
@@ -73,27 +65,8 @@ show_logs() {
   return 0
 }
 
-free_ports() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-sockets = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in sockets:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in sockets))
-EOF
-}
-
-wait_for() { # url pid name: poll until the URL answers 200, or fail with the logs
-  local url=$1 pid=$2 name=$3
-  for _ in $(seq 120); do
-    kill -0 "$pid" 2>/dev/null || { show_logs >&2; die "$name exited while starting"; }
-    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$url" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.25
-  done
-  show_logs >&2
-  die "$name did not answer at $url within 30 s"
+wait_for() { # url pid name: until the URL answers 200, or fail with the logs
+  wait_http_ok "$1" 30 "$2" || { show_logs >&2; die "$3 did not start"; }
 }
 
 if [ "${E2E_DATABASE:-postgres}" = sqlite ]; then

@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$(pwd)"
+. scripts/ci/serve_lib.sh
 started=$SECONDS
 
 step() { echo "== client: $*"; }
@@ -39,14 +40,7 @@ server_pid=""
 PG_TMPDIR=""
 cleanup() {
   local status=$?
-  if [ -n "$server_pid" ]; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
+  stop_pid "$server_pid"
   [ -n "$PG_TMPDIR" ] && scripts/pg-throwaway.sh stop "$PG_TMPDIR"
   if [ "${CLIENT_KEEP:-}" = 1 ]; then
     echo "client: kept $tmp"
@@ -69,7 +63,7 @@ else
   step "starting a throwaway PostgreSQL"
   eval "$(scripts/pg-throwaway.sh)"
 fi
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 base="http://127.0.0.1:$port"
 
 export DJANGO_SETTINGS_MODULE=oneonone.settings
@@ -84,18 +78,9 @@ step "migrating ($(python3 -c 'import sys; print(sys.argv[1].split(":")[0])' "$D
 .venv/bin/python manage.py createcachetable
 
 step "starting gunicorn on $base"
-.venv/bin/gunicorn oneonone.wsgi -c oneonone/gunicorn.conf.py --bind "127.0.0.1:$port" --workers 2 \
-  --access-logfile "$tmp/access.log" --error-logfile "$tmp/gunicorn.log" >"$tmp/gunicorn.out" 2>&1 &
-server_pid=$!
-for _ in $(seq 120); do
-  kill -0 "$server_pid" 2>/dev/null || { show_log >&2; die "gunicorn exited while starting"; }
-  if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$base/healthz/" 2>/dev/null; then
-    break
-  fi
-  sleep 0.25
-done
-python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$base/healthz/" 2>/dev/null ||
-  { show_log >&2; die "gunicorn did not answer $base/healthz/ within 30 s"; }
+start_gunicorn "$port" "$tmp/gunicorn.out" --access-logfile "$tmp/access.log" --error-logfile "$tmp/gunicorn.log"
+server_pid=$GUNICORN_PID
+wait_http_ok "$base/healthz/" 30 "$server_pid" || { show_log >&2; die "gunicorn did not start"; }
 
 # --- the client ------------------------------------------------------------------------------
 step "downloading $base/schema/?format=json"

@@ -51,7 +51,7 @@ export GUNICORN_TIMEOUT=60
 port="$(free_port)"
 base="http://127.0.0.1:$port"
 start_gunicorn "$port" "$work/gunicorn.log"
-wait_http "$base/healthz/" 30
+wait_http_ok "$base/healthz/" 30 "$GUNICORN_PID"
 
 # A real token from the login endpoint; access tokens are never blacklisted, so nothing the
 # fuzzer sends to /auth/logout/ can revoke it.
