@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Browser tests in Debian's headless Chromium (driven by playwright-core, see e2e/):
+# Browser tests in Debian's headless Chromium (driven by playwright-core, see stories/browser/):
 # a static page on another origin calls the API (CORS, JWT with refresh), the browsable
 # API with a session, and the docs viewers offline.
 #
-# Installs what it needs (chromium from Debian, e2e/ from the npm registry), starts a
+# Installs what it needs (chromium from Debian, stories/browser/ from the npm registry), starts a
 # throwaway PostgreSQL (E2E_DATABASE=sqlite: a temporary SQLite file instead), gunicorn on a
 # free 127.0.0.1 port and two static servers for the page (an allowed and a refused origin),
 # runs the tests and stops everything it started. Set E2E_SCREENSHOTS=<dir> to keep the
@@ -37,8 +37,8 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 command -v npm >/dev/null || die "npm is missing"
 
 scripts/bootstrap.sh requirements.txt
-step "npm ci in e2e/"
-(cd e2e && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
+step "npm ci in stories/browser/"
+(cd stories/browser && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
 
 # --- servers ------------------------------------------------------------------------------
 tmp="$(mktemp -d /tmp/oneonone-browser.XXXXXX)"
@@ -96,10 +96,10 @@ step "starting gunicorn on 127.0.0.1:$api_port and the page on ports $page_port 
   --access-logfile "$tmp/access.log" --error-logfile "$tmp/gunicorn.log" &
 pids+=("$!")
 api_pid=$!
-python3 -m http.server "$page_port" --bind 127.0.0.1 --directory e2e/page >"$tmp/page.log" 2>&1 &
+python3 -m http.server "$page_port" --bind 127.0.0.1 --directory stories/browser/page >"$tmp/page.log" 2>&1 &
 pids+=("$!")
 page_pid=$!
-python3 -m http.server "$other_port" --bind 127.0.0.1 --directory e2e/page >"$tmp/other-page.log" 2>&1 &
+python3 -m http.server "$other_port" --bind 127.0.0.1 --directory stories/browser/page >"$tmp/other-page.log" 2>&1 &
 pids+=("$!")
 other_pid=$!
 wait_for "http://127.0.0.1:$api_port/healthz/" "$api_pid" gunicorn
@@ -119,7 +119,7 @@ step "running the browser tests ($("$chromium" --version 2>/dev/null | head -n 1
 tests_started=$SECONDS
 status=0
 (
-  cd e2e && timeout 300 node --test --test-concurrency=1 \
+  cd stories/browser && timeout 300 node --test --test-concurrency=1 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tmp/results.tap" \
     tests/frontend.test.mjs tests/browsable.test.mjs

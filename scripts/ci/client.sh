@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The generated-client story: generate a Python client from the schema a live server serves
-# (openapi-python-client, pinned in client/requirements.txt) and drive the whole story through
-# it (client/story.py). See docs/clients.md.
+# (openapi-python-client, pinned in stories/client/requirements.txt) and drive the whole story through
+# it (stories/client/story.py). See docs/clients.md.
 #
 # Installs the generator into its own venv (.venv-client), starts a throwaway PostgreSQL
 # (CLIENT_DATABASE=sqlite: a temporary SQLite file instead) and gunicorn on a free 127.0.0.1
@@ -28,9 +28,9 @@ if [ ! -x .venv-client/bin/python ]; then
   python3 -m venv .venv-client
 fi
 stamp=".venv-client/.installed-requirements.txt"
-if [ ! -f "$stamp" ] || [ client/requirements.txt -nt "$stamp" ]; then
-  step "installing the generator (client/requirements.txt)"
-  timeout 300 .venv-client/bin/python -m pip install --quiet --disable-pip-version-check -r client/requirements.txt
+if [ ! -f "$stamp" ] || [ stories/client/requirements.txt -nt "$stamp" ]; then
+  step "installing the generator (stories/client/requirements.txt)"
+  timeout 300 .venv-client/bin/python -m pip install --quiet --disable-pip-version-check -r stories/client/requirements.txt
   touch "$stamp"
 fi
 
@@ -92,12 +92,12 @@ with open(sys.argv[2], "w") as out:
     json.dump(document, out)
 print(f"client: the schema has {len(document['paths'])} paths and {len(document['components']['schemas'])} components")
 EOF
-python3 client/prepare_schema.py "$tmp/schema.json" "$tmp/client-schema.json"
+python3 stories/client/prepare_schema.py "$tmp/schema.json" "$tmp/client-schema.json"
 
 step "generating the client ($(.venv-client/bin/openapi-python-client --version 2>/dev/null | head -n 1))"
 # The generator formats its output with ruff, which it looks up on PATH.
 if ! (cd "$tmp" && PATH="$root/.venv-client/bin:$PATH" timeout 120 openapi-python-client generate \
-  --path "$tmp/client-schema.json" --config "$root/client/config.yml" --meta setup \
+  --path "$tmp/client-schema.json" --config "$root/stories/client/config.yml" --meta setup \
   --output-path "$tmp/oneonone-client" >"$tmp/generate.log" 2>&1); then
   cat "$tmp/generate.log" >&2
   die "the generator failed"
@@ -111,10 +111,10 @@ timeout 120 .venv-client/bin/python -m pip install --quiet --disable-pip-version
   --no-deps --no-build-isolation --force-reinstall "$tmp/oneonone-client" >"$tmp/install.log" 2>&1 ||
   { cat "$tmp/install.log" >&2; die "installing the generated client failed"; }
 
-step "running client/story.py against $base"
+step "running stories/client/story.py against $base"
 story_started=$SECONDS
 status=0
-timeout 120 .venv-client/bin/python client/story.py "$base" 2>&1 | tee "$tmp/story.log" || status=$?
+timeout 120 .venv-client/bin/python stories/client/story.py "$base" 2>&1 | tee "$tmp/story.log" || status=$?
 [ "$status" = 124 ] && echo "client: the story took longer than 120 s and was stopped" >&2
 
 # The API answers errors as 4xx; a 5xx in the access log is a bug even if the story did not notice.

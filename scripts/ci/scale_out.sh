@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scale-out test, on 127.0.0.1 only: PostgreSQL, Redis, two gunicorn servers and nginx in front
 # (deploy/nginx.conf with the upstreams rewritten to free ports), all started here and stopped at
-# the end. deploy/story.py then runs the whole user story through nginx under a steady load, kills
+# the end. stories/scale_out/story.py then runs the whole user story through nginx under a steady load, kills
 # the first app server (SIGKILL to its process group) between two steps and checks: every request
 # after the kill is answered by the other server, login throttling counts across both servers (the
 # counter is in Redis), no POST is applied twice and PostgreSQL holds exactly what the clients were
@@ -181,7 +181,7 @@ echo "== PostgreSQL ${DATABASE_URL##*@}$([ "$PGBOUNCER" = 1 ] && echo " behind P
 # --- the story under load, one server killed ----------------------------------------------------------------------
 
 report="${SCALE_OUT_REPORT:-$work/report.json}"
-timeout 180 .venv/bin/python deploy/story.py --port "$pn" --servers "127.0.0.1:$p1,127.0.0.1:$p2" \
+timeout 180 .venv/bin/python stories/scale_out/story.py --port "$pn" --servers "127.0.0.1:$p1,127.0.0.1:$p2" \
   --kill-pgid "$WEB1" --auth-rate "$AUTH_RATE" --database-url "$DATABASE_URL" --report "$report"
 WEB1="" # killed by the story
 
