@@ -73,7 +73,7 @@ if [ "${E2E_DATABASE:-postgres}" = sqlite ]; then
   export DATABASE_URL="sqlite:///$tmp/db.sqlite3"
 else
   step "starting a throwaway PostgreSQL"
-  eval "$(scripts/pg-throwaway.sh)"
+  start_pg
 fi
 read -r api_port page_port other_port <<<"$(free_ports 3)"
 

@@ -61,7 +61,7 @@ if [ "${CLIENT_DATABASE:-postgres}" = sqlite ]; then
   export DATABASE_URL="sqlite:///$tmp/db.sqlite3"
 else
   step "starting a throwaway PostgreSQL"
-  eval "$(scripts/pg-throwaway.sh)"
+  start_pg
 fi
 port="$(free_port)"
 base="http://127.0.0.1:$port"

@@ -37,7 +37,7 @@ as_postgres() {
 
 unset REDIS_URL
 # Durable commits: a crash must not lose what was answered 201 before it.
-eval "$(PG_DURABLE=1 scripts/pg-throwaway.sh)"
+start_pg PG_DURABLE=1
 export DATABASE_URL DJANGO_SETTINGS_MODULE=oneonone.settings DJANGO_DEBUG=0 GUNICORN_TIMEOUT=30
 .venv/bin/python manage.py migrate --noinput >/dev/null
 .venv/bin/python manage.py createcachetable

@@ -37,7 +37,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 unset REDIS_URL
-eval "$(scripts/pg-throwaway.sh)"
+start_pg
 export DATABASE_URL
 export DJANGO_SETTINGS_MODULE=oneonone.settings DJANGO_DEBUG=0 DJANGO_LOG_LEVEL=WARNING
 # The fuzzer logs in once and registers many users: keep it clear of the throttles.

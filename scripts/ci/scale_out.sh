@@ -83,7 +83,7 @@ trap 'exit 130' INT TERM
 
 # --- PostgreSQL, Redis, migrations --------------------------------------------------------------------------------
 
-eval "$(scripts/pg-throwaway.sh)"
+start_pg
 read -r redis_port bouncer_port p1 p2 pn <<<"$(free_ports 5)"
 redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --dir "$work" \
   --logfile "$work/redis.log" --daemonize no &

@@ -1,5 +1,6 @@
-# Helpers shared by every scripts/ci/*.sh (sourced, not run): free ports, waiting for HTTP, gunicorn
-# started on 127.0.0.1 in the background, stopping what was started. Callers set `set -euo pipefail`.
+# Helpers shared by every scripts/ci/*.sh and scripts/test.sh (sourced, not run): free ports, waiting for HTTP,
+# a throwaway PostgreSQL, gunicorn on 127.0.0.1 in the background, stopping what was started. Callers set
+# `set -euo pipefail`.
 # The Python side of the same helpers is tests/support.py.
 
 # free_port: one TCP port on 127.0.0.1 that nothing listens on.
@@ -48,6 +49,18 @@ wait_http() {
 # wait_http_ok URL SECONDS [PID]: until URL answers 200 (a health check that reached the database).
 wait_http_ok() {
   _wait_http 200 "$@"
+}
+
+# start_pg [VAR=value...]: a throwaway PostgreSQL (scripts/pg-throwaway.sh, with VAR=value in its environment);
+# sets and exports DATABASE_URL, PG_TMPDIR and PG_PORT. Unlike `eval "$(scripts/pg-throwaway.sh)"`, a cluster
+# that did not start is a failure, not an empty eval that leaves the caller on SQLite.
+start_pg() {
+  local lines
+  lines="$(env "$@" scripts/pg-throwaway.sh)" || {
+    echo "could not start a throwaway PostgreSQL" >&2
+    return 1
+  }
+  eval "$lines"
 }
 
 # start_gunicorn PORT LOGFILE [extra gunicorn args...]: starts it in the background, sets GUNICORN_PID.
