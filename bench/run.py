@@ -12,8 +12,6 @@ import os
 import platform
 import re
 import resource
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +45,7 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from bench.load_data import BENCH_PASSWORD, BENCH_USERNAME, Loaded, Loader, Scale  # noqa: E402
 from calendars.models import TimeSlot  # noqa: E402
+from tests.support import NOT_ANSWERING, free_port, stop_process, wait_until_serving  # noqa: E402
 
 LUA = ROOT / "bench" / "wrk" / "bench.lua"
 SLOTS_PER_OWNER_DAY = 48
@@ -99,12 +98,6 @@ class Endpoint:
     available: bool = True
     note: str = ""
     runs: list[dict] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def machine() -> dict:
@@ -344,26 +337,17 @@ class Server:
         command = ["taskset", "-c", self.config.server_cpus, str(ROOT / ".venv" / "bin" / "gunicorn")]
         command += ["oneonone.wsgi", "-c", str(ROOT / "oneonone" / "gunicorn.conf.py")]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-        for _ in range(120):  # 60 s at most
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.config.out / 'gunicorn.log'}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz/", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.5)
-        raise RuntimeError("gunicorn did not answer /healthz/ within 60 s")
+        wait_until_serving(
+            f"http://127.0.0.1:{self.port}/healthz/",
+            timeout=60,
+            process=self.process,
+            log=self.config.out / "gunicorn.log",
+            interval=0.5,
+        )
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process:
+            stop_process(self.process, timeout=30)
 
     def drain(self) -> None:
         """Wait until requests wrk left queued (it stops without waiting for them) are served."""
@@ -372,7 +356,7 @@ class Server:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz/", timeout=120):
                     pass
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
+            except NOT_ANSWERING:
                 pass
             if time.monotonic() - started < 0.05:
                 return

@@ -16,9 +16,11 @@ fi
 for tool in wrk taskset; do
   command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool is missing" >&2; exit 1; }
 done
-eval "$(scripts/pg-throwaway.sh)"
-stop() { scripts/pg-throwaway.sh stop "$PG_TMPDIR"; }
+. scripts/ci/serve_lib.sh
+PG_TMPDIR=""
+stop() { [ -z "$PG_TMPDIR" ] || scripts/pg-throwaway.sh stop "$PG_TMPDIR"; }
 trap stop EXIT
+start_pg
 trap 'exit 130' INT TERM
 export DATABASE_URL PG_TMPDIR DJANGO_SETTINGS_MODULE=bench.settings
 .venv/bin/python bench/run.py

@@ -1,47 +1,104 @@
 #!/usr/bin/env bash
-# Set everything up and run the whole suite: lint, schema validation, the tests on
-# SQLite, then the tests again on a throwaway PostgreSQL started here.
-set -euo pipefail
+# Set everything up and run every stage: lint, migrations, schema validation, the tests on SQLite
+# and on a throwaway PostgreSQL, then the end-to-end stories (stories/README.md). A failing stage
+# does not stop the others; a table of every stage with its result and time comes last, and the
+# exit status is non-zero if any stage failed.
+#
+# Usage: scripts/test.sh [pytest arguments]
+#   SKIP_STAGES="fuzz scale-out"  skip stages by name (shown as skipped)
+#   SKIP_BROWSER_TESTS=1          skip the browser stage; SKIP_CLIENT_TESTS=1 the client stage
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh requirements-dev.txt
+scripts/bootstrap.sh requirements-dev.txt || {
+  echo "test: setting up .venv failed; no stage can run" >&2
+  exit 1
+}
 unset DATABASE_URL REDIS_URL
 export DJANGO_SETTINGS_MODULE=oneonone.settings
+. scripts/ci/serve_lib.sh
 
-echo "== ruff"
-.venv/bin/ruff check .
-.venv/bin/ruff format --check .
+skip_stages=" ${SKIP_STAGES:-} "
+[ "${SKIP_BROWSER_TESTS:-}" = 1 ] && skip_stages+="browser "
+[ "${SKIP_CLIENT_TESTS:-}" = 1 ] && skip_stages+="client "
 
-echo "== migrations are up to date"
-.venv/bin/python manage.py makemigrations --check --dry-run
+results=()
+started=$SECONDS
+current="" current_began=0
 
-echo "== OpenAPI schema validates without warnings"
-.venv/bin/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+# stage NAME COMMAND...: run COMMAND (under `set -e`, in a subshell) as one stage and record its result
+# and time; the run goes on whatever happens. A stage is one line below.
+stage() {
+  local name="$1" began=$SECONDS status
+  shift
+  if [[ "$skip_stages" == *" $name "* ]]; then
+    echo "== $name: skipped"
+    results+=("$name skipped 0")
+    return 0
+  fi
+  echo "== $name"
+  current="$name" current_began=$SECONDS
+  # Not `( ... ) || status=$?`: that would switch `set -e` off inside the subshell.
+  (
+    set -e
+    "$@"
+  )
+  status=$?
+  current=""
+  if [ "$status" = 0 ]; then
+    echo "== $name: pass in $((SECONDS - began)) s"
+    results+=("$name pass $((SECONDS - began))")
+  else
+    echo "== $name: FAILED (exit $status) in $((SECONDS - began)) s"
+    results+=("$name FAIL $((SECONDS - began))")
+  fi
+}
 
-echo "== tests on SQLite"
-.venv/bin/pytest -q -p no:cacheprovider "$@"
+# The table of every stage run so far; fails if one failed.
+summary() {
+  local row name result seconds failed=0
+  echo
+  echo "== summary"
+  printf '%-18s %-8s %8s\n' stage result seconds
+  for row in "${results[@]}"; do
+    read -r name result seconds <<<"$row"
+    printf '%-18s %-8s %8s\n' "$name" "$result" "$seconds"
+    [ "$result" = FAIL ] && failed=$((failed + 1))
+  done
+  printf '%-18s %-8s %8s\n' total "$([ "$failed" = 0 ] && echo pass || echo "$failed FAIL")" "$((SECONDS - started))"
+  [ "$failed" = 0 ]
+}
+# Interrupted: the stage's own cleanup has run (its subshell exited first); show what ran, then stop.
+interrupted() {
+  [ -z "$current" ] || results+=("$current FAIL $((SECONDS - current_began))")
+  summary
+  echo "test: interrupted${current:+ during $current}"
+  exit 130
+}
+trap interrupted INT TERM
 
-echo "== tests on PostgreSQL"
-eval "$(scripts/pg-throwaway.sh)"
-trap 'scripts/pg-throwaway.sh stop "$PG_TMPDIR"' EXIT
-.venv/bin/pytest -q -p no:cacheprovider "$@"
-scripts/pg-throwaway.sh stop "$PG_TMPDIR"
-trap - EXIT
+lint() {
+  .venv/bin/ruff check .
+  .venv/bin/ruff format --check .
+}
 
-echo "== API fuzzing (schemathesis over every operation, real JWT)"
-scripts/ci/fuzz.sh
+# The cluster is stopped on the way out whatever happens, Ctrl-C included.
+pytest_on_postgres() {
+  PG_TMPDIR="" # never a cluster the caller started
+  trap '[ -z "$PG_TMPDIR" ] || scripts/pg-throwaway.sh stop "$PG_TMPDIR"' EXIT
+  trap 'exit 130' INT TERM
+  start_pg
+  .venv/bin/pytest -q -p no:cacheprovider "$@"
+}
 
-echo "== database outage: 503 while it is down, recovery without a restart"
-scripts/ci/db_outage.sh
+stage ruff lint
+stage migrations .venv/bin/python manage.py makemigrations --check --dry-run
+stage schema .venv/bin/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+stage pytest-sqlite .venv/bin/pytest -q -p no:cacheprovider "$@"
+stage pytest-postgres pytest_on_postgres "$@"
+stage fuzz scripts/ci/fuzz.sh
+stage outage scripts/ci/db_outage.sh
+stage scale-out scripts/ci/scale_out.sh
+stage browser scripts/ci/browser.sh
+stage client scripts/ci/client.sh
 
-echo "== scale-out: two app servers behind nginx, one killed mid-run"
-scripts/ci/scale_out.sh
-
-if [ "${SKIP_BROWSER_TESTS:-}" != 1 ]; then
-  echo "== browser tests (headless Chromium)"
-  scripts/ci/browser.sh
-fi
-
-if [ "${SKIP_CLIENT_TESTS:-}" != 1 ]; then
-  echo "== generated-client story (openapi-python-client)"
-  scripts/ci/client.sh
-fi
+summary

@@ -16,6 +16,18 @@ def pytest_report_header(config):
     return f"database: {connection.vendor} ({connection.settings_dict['NAME']})"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked `postgres` (row locks, concurrent transactions, JSON functions) on any other database."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason=f"postgres: needs PostgreSQL, the test database is {connection.vendor}")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # Real hashing costs ~0.3 s a password; tests only need it to round-trip.

@@ -16,15 +16,10 @@ from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("bench.urls")]
+# The reference builds its JSON with PostgreSQL's JSON functions: the tests that call it are marked `postgres`.
 
 REFERENCE = "/bench/calendars/"
 LIST = "/calendars/"
-
-
-@pytest.fixture
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("the reference builds its JSON with PostgreSQL's JSON functions")
 
 
 def calendar_with(creator, *, days: int, members: list, title: str = "Meeting", description: str = "") -> Calendar:
@@ -43,7 +38,7 @@ def calendar_with(creator, *, days: int, members: list, title: str = "Meeting", 
 
 
 @pytest.fixture
-def world(_postgres_only, user, other_user, third_user):
+def world(user, other_user, third_user):
     """13 calendars `user` is a member of (created and joined), plus calendars they must not see listed."""
     friends = [UserFactory(username=f"zoë-{i}") for i in range(3)]
     for i in range(7):

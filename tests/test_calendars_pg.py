@@ -3,44 +3,17 @@
 from __future__ import annotations
 
 import datetime
-import threading
 import time
 
 import pytest
-from django.db import connection
 
 from calendars import services
 from calendars.models import Day, TimeSlot
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory
+from tests.support import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks and concurrent transactions)")
-
-
-def run_together(calls) -> list:
-    """Run each zero-argument call in its own thread, released at once; return their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.fixture
@@ -73,7 +46,7 @@ def test_overlapping_slots_of_one_owner_one_wins(slow_check):
         (lambda c=c, i=i: c.post(slot_url(day), {"start_time": f"09:{i:02}", "end_time": "10:30"}, format="json"))
         for i, c in enumerate(clients)
     ]
-    responses = run_together(calls)
+    responses = run_together(*calls)
     codes = sorted(r.status_code for r in responses)
     assert codes == [201, 400, 400, 400, 400, 400]
     assert TimeSlot.objects.filter(day=day, owner=owner).count() == 1
@@ -93,7 +66,7 @@ def test_same_times_for_different_owners_all_succeed(slow_check):
         (lambda c=c: c.post(slot_url(day), {"start_time": "09:00", "end_time": "10:00"}, format="json"))
         for c in clients
     ]
-    assert [r.status_code for r in run_together(calls)] == [201] * 5
+    assert [r.status_code for r in run_together(*calls)] == [201] * 5
     assert TimeSlot.objects.filter(day=day).count() == 5
 
 
@@ -116,7 +89,7 @@ def test_cap_holds_under_concurrency(slow_check):
         )
         for i, c in enumerate(clients)
     ]
-    codes = sorted(r.status_code for r in run_together(calls))
+    codes = sorted(r.status_code for r in run_together(*calls))
     assert codes == [201, 201, 400, 400]
     assert TimeSlot.objects.filter(day=day, owner=owner).count() == 48
 
@@ -140,7 +113,7 @@ def test_concurrent_day_swaps_are_serialized():
 
     clients = [client_for(creator) for _ in orders]
     calls = [(lambda c=c, o=o: put(c, o)) for c, o in zip(clients, orders, strict=True)]
-    assert [r.status_code for r in run_together(calls)] == [200] * len(orders)
+    assert [r.status_code for r in run_together(*calls)] == [200] * len(orders)
     final = [Day.objects.get(pk=d.pk).ranking for d in days]
     assert final in orders
     assert TimeSlot.objects.filter(day__calendar=calendar).count() == 4
@@ -154,10 +127,8 @@ def test_slot_on_a_day_being_removed_is_never_a_500():
     editor, adder = client_for(creator), client_for(creator)
     body = {"title": "Fewer days", "days": [{"id": keep.pk, "date": "2030-01-01", "ranking": 1}]}
     edit, add = run_together(
-        [
-            lambda: editor.put(f"/calendars/{calendar.pk}/", body, format="json"),
-            lambda: adder.post(slot_url(doomed), {"start_time": "09:00", "end_time": "10:00"}, format="json"),
-        ]
+        lambda: editor.put(f"/calendars/{calendar.pk}/", body, format="json"),
+        lambda: adder.post(slot_url(doomed), {"start_time": "09:00", "end_time": "10:00"}, format="json"),
     )
     assert edit.status_code == 200
     assert add.status_code in {201, 404}
@@ -199,7 +170,7 @@ def test_participant_removed_while_adding_a_slot_keeps_no_slot(slow_check):
         invitation_revoke(invitation=invitation)
 
     add, _ = run_together(
-        [lambda: client.post(slot_url(day), {"start_time": "09:00", "end_time": "10:00"}, format="json"), revoke]
+        lambda: client.post(slot_url(day), {"start_time": "09:00", "end_time": "10:00"}, format="json"), revoke
     )
     assert add.status_code in {201, 403}
     assert not TimeSlot.objects.filter(owner=member).exists()

@@ -2,43 +2,25 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from contacts.models import Contact, ContactStatus
 from tests.conftest import client_for
 from tests.factories import ContactFactory, UserFactory
+from tests.support import run_together
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
-]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 8
 
 
 def run_at_once(calls):
     """Run (client, action, username) posts in threads released together; return the responses in order."""
-    barrier = threading.Barrier(len(calls))
-    responses: list = [None] * len(calls)
-
-    def work(index, client, action, username):
-        try:
-            barrier.wait()
-            responses[index] = client.post(f"/contacts/{action}/", {"username": username}, format="json")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i, *call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert all(r is not None for r in responses), "a request did not finish"
-    return responses
+    posts = [
+        (lambda c=client, a=action, u=username: c.post(f"/contacts/{a}/", {"username": u}, format="json"))
+        for client, action, username in calls
+    ]
+    return run_together(*posts, timeout=30)
 
 
 def pair(n: int):

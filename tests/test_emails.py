@@ -7,12 +7,11 @@ when its block ends (tests/test_delivery.py holds the queue itself: retries, cap
 from __future__ import annotations
 
 import datetime
-import threading
 from contextlib import contextmanager
 
 import pytest
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from icalendar import Calendar as ICalendar
@@ -22,6 +21,7 @@ from calendars.models import Calendar, Invitation
 from delivery.models import Email
 from tests.conftest import client_for, run_tasks
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, UserFactory, make_friends
+from tests.support import run_together
 
 MEETING = {"date": "2030-05-06", "start_time": "10:00", "end_time": "11:30"}
 WHEN = "Monday 6 May 2030, 10:00\N{EN DASH}11:30 (Europe/Berlin, UTC+02:00)"
@@ -322,29 +322,13 @@ class TestAnswersTellTheCreator:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_reminders_at_once_send_one_email():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks and concurrent transactions)")
     alice, carol = UserFactory(username="alice"), UserFactory(username="carol")
     calendar = CalendarFactory(creator=alice)
     DayFactory(calendar=calendar)
     invitation = InvitationFactory(calendar=calendar, invitee=carol, status="pending")
     url = f"/calendars/{calendar.pk}/invitations/{invitation.pk}/remind/"
     clients = [client_for(alice) for _ in range(4)]
-    barrier = threading.Barrier(len(clients))
-    codes: list[int] = []
-
-    def remind(c):
-        try:
-            barrier.wait()
-            codes.append(c.post(url).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=remind, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    codes = run_together(*(lambda c=c: c.post(url).status_code for c in clients), timeout=30)
     assert sorted(codes) == [200, 429, 429, 429]
     run_tasks()
     assert [m.to for m in mail.outbox] == [["carol@example.com"]]

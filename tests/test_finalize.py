@@ -7,13 +7,12 @@ import time
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from calendars import selectors
 from calendars.models import Calendar, Invitation, TimeSlot
-from tests.concurrency import run_together
 from tests.conftest import client_for, run_tasks
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
+from tests.support import run_together
 
 MAY_6 = datetime.date(2030, 5, 6)
 MAY_7 = datetime.date(2030, 5, 7)
@@ -359,12 +358,6 @@ class TestFrozenWhileFinalized:
 
 
 @pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks and concurrent transactions)")
-
-
-@pytest.fixture
 def slow_finalize(monkeypatch):
     # Hold the calendar lock a while after the meeting is fixed, so the other request surely waits for it.
     original = selectors.participants
@@ -378,7 +371,6 @@ def slow_finalize(monkeypatch):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("postgres_only")
 class TestConcurrentFinalize:
     def test_two_different_times_one_wins_the_other_gets_409(self, world, slow_finalize):
         alice = world["users"]["alice"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import threading
 import time
 from collections.abc import Callable
 
@@ -15,14 +14,9 @@ from contacts.models import Contact
 from invitations.services import invitations_end_between
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
+from tests.support import run_together, start_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks and concurrent transactions)")
 
 
 @pytest.fixture
@@ -37,32 +31,6 @@ def setup():
 def url(calendar_id: int, invitation_id: int | None = None) -> str:
     base = f"/calendars/{calendar_id}/invitations/"
     return base if invitation_id is None else f"{base}{invitation_id}/"
-
-
-def start(*calls: Callable[[], int]) -> tuple[list[threading.Thread], list]:
-    """Run each call in its own thread and connection, released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], int]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # surfaced by the assertions on `results`
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    return threads, results
-
-
-def join(threads: list[threading.Thread]) -> None:
-    for thread in threads:
-        thread.join(timeout=30)
-        assert not thread.is_alive()
 
 
 def wait_for_lock_waiters(count: int, timeout: float = 10.0) -> None:
@@ -90,11 +58,11 @@ class TestConcurrentAnswers:
         with transaction.atomic():
             # Hold the row so both answers are inside the service, queued on the lock, before either runs.
             Invitation.objects.select_for_update().get(pk=invitation.pk)
-            threads, codes = start(
+            answers = start_together(
                 put_status(clients[0], invitation, "accepted"), put_status(clients[1], invitation, "rejected")
             )
             wait_for_lock_waiters(2)
-        join(threads)
+        codes = answers.join(timeout=30)
 
         invitation.refresh_from_db()
         # Serial either way: accept then reject (204, 204), or reject then a refused accept (409).
@@ -109,13 +77,13 @@ class TestConcurrentAnswers:
         for hour in (9, 11, 13):
             TimeSlotFactory(day=day, owner=bob, start_time=datetime.time(hour), end_time=datetime.time(hour, 30))
         clients = [client_for(bob) for _ in range(4)]
-        threads, codes = start(
+        codes = run_together(
             put_status(clients[0], invitation, "rejected"),
             put_status(clients[1], invitation, "accepted"),
             put_status(clients[2], invitation, "rejected"),
             put_status(clients[3], invitation, "accepted"),
+            timeout=30,
         )
-        join(threads)
         assert all(code in (204, 404, 409) for code in codes), codes
         invitation.refresh_from_db()
         # Some rejection ran, so it ends rejected (a later accept is refused) and no slot is left behind.
@@ -127,11 +95,11 @@ class TestConcurrentAnswers:
         invitation = InvitationFactory(calendar=calendar, invitee=bob, status="accepted")
         TimeSlotFactory(day=day, owner=bob)
         creator_client, bob_client = client_for(alice), client_for(bob)
-        threads, codes = start(
+        codes = run_together(
             lambda: creator_client.delete(url(calendar.id, invitation.id)).status_code,
             put_status(bob_client, invitation, "rejected"),
+            timeout=30,
         )
-        join(threads)
         assert codes[0] == 204
         assert codes[1] in (204, 404), codes
         assert not Invitation.objects.exists()
@@ -142,10 +110,10 @@ class TestConcurrentInvites:
     def test_same_invitee_twice_at_once(self, setup):
         alice, _bob, calendar, _day = setup
         clients = [client_for(alice), client_for(alice)]
-        threads, codes = start(
-            *(lambda c=c: c.post(url(calendar.id), {"invitee_username": "bob"}).status_code for c in clients)
+        codes = run_together(
+            *(lambda c=c: c.post(url(calendar.id), {"invitee_username": "bob"}).status_code for c in clients),
+            timeout=30,
         )
-        join(threads)
         assert sorted(codes) == [201, 409]
         assert Invitation.objects.count() == 1
 
@@ -155,10 +123,9 @@ class TestConcurrentInvites:
         with transaction.atomic():
             # An uncommitted invitation of bob: the request does not see it, inserts, and waits on the index.
             Invitation.objects.create(calendar=calendar, invitee=bob, inviter=alice)
-            threads, codes = start(lambda: client.post(url(calendar.id), {"invitee_username": "bob"}))
+            invite = start_together(lambda: client.post(url(calendar.id), {"invitee_username": "bob"}))
             wait_for_lock_waiters(1)
-        join(threads)
-        response = codes[0]
+        [response] = invite.join(timeout=30)
         assert response.status_code == 409
         assert response.json() == {"detail": "bob is already invited to this calendar."}
         assert Invitation.objects.count() == 1
@@ -171,10 +138,9 @@ class TestConcurrentInvites:
             Contact.objects.select_for_update().get()
             Contact.objects.all().delete()
             invitations_end_between(user_a=alice, user_b=bob)
-            threads, codes = start(lambda: client.post(url(calendar.id), {"invitee_username": "bob"}))
+            invite = start_together(lambda: client.post(url(calendar.id), {"invitee_username": "bob"}))
             wait_for_lock_waiters(1)
-        join(threads)
-        response = codes[0]
+        [response] = invite.join(timeout=30)
         assert response.status_code == 400
         assert response.json() == {"invitee_username": ["You can only invite your friends."]}
         assert not Invitation.objects.exists()

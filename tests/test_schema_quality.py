@@ -180,11 +180,11 @@ class TestComponents:
         assert unused == []
 
 
-# --- the document the generated client is made from (client/prepare_schema.py) --------------------
+# --- the document the generated client is made from (stories/client/prepare_schema.py) --------------------
 
 
 def _prepare_module():
-    path = Path(__file__).resolve().parent.parent / "client" / "prepare_schema.py"
+    path = Path(__file__).resolve().parent.parent / "stories" / "client" / "prepare_schema.py"
     spec = importlib.util.spec_from_file_location("prepare_schema", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -24,6 +22,7 @@ from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from tests.factories import PASSWORD, UserFactory
+from tests.support import free_port, stop_process, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,12 +107,6 @@ class TestRefreshTokens:
 # --- Login throttling across processes -----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def post_login(port: int, password: str) -> int:
     body = json.dumps({"username": "throttled", "password": password}).encode()
     request = urllib.request.Request(
@@ -126,25 +119,10 @@ def post_login(port: int, password: str) -> int:
         return error.code
 
 
-def wait_until_serving(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    pytest.fail(f"server on {port} did not start: {log.read_text()[-2000:]}")
-
-
-@pytest.mark.postgres
+@pytest.mark.postgres  # both servers must reach the test database
 @pytest.mark.django_db(transaction=True)
 def test_login_throttle_is_shared_by_two_server_processes(tmp_path):
     """Two gunicorn servers on one database cache count one client's attempts together."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: both servers must reach the test database")
     db = connection.settings_dict
     UserFactory(username="throttled")
     env = {
@@ -171,7 +149,7 @@ def test_login_throttle_is_shared_by_two_server_processes(tmp_path):
             )
             servers.append((port, process, log))
         for port, process, log in servers:
-            wait_until_serving(port, process, log)
+            wait_until_serving(f"http://127.0.0.1:{port}/healthz/", process=process, log=log)
         (a, _, _), (b, _, _) = servers
         # Wrong passwords alternate between the servers: the fifth attempt, whichever server gets it, is refused.
         codes = [post_login(port, "wrong") for port in (a, b, a, b)]
@@ -179,10 +157,4 @@ def test_login_throttle_is_shared_by_two_server_processes(tmp_path):
         assert post_login(a, PASSWORD) == 429
         assert post_login(b, PASSWORD) == 429
     finally:
-        for _, process, _ in servers:
-            process.terminate()
-        for _, process, _ in servers:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_process(*(process for _, process, _ in servers), timeout=15)

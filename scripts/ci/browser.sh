@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Browser tests in Debian's headless Chromium (driven by playwright-core, see e2e/):
+# Browser tests in Debian's headless Chromium (driven by playwright-core, see stories/browser/):
 # a static page on another origin calls the API (CORS, JWT with refresh), the browsable
 # API with a session, and the docs viewers offline.
 #
-# Installs what it needs (chromium from Debian, e2e/ from the npm registry), starts a
+# Installs what it needs (chromium from Debian, stories/browser/ from the npm registry), starts a
 # throwaway PostgreSQL (E2E_DATABASE=sqlite: a temporary SQLite file instead), gunicorn on a
 # free 127.0.0.1 port and two static servers for the page (an allowed and a refused origin),
 # runs the tests and stops everything it started. Set E2E_SCREENSHOTS=<dir> to keep the
 # screenshots; E2E_KEEP=1 keeps the temporary folder (logs, database) for a look afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/ci/serve_lib.sh
 started=$SECONDS
 chromium="${E2E_CHROMIUM:-/usr/bin/chromium}"
 
@@ -36,8 +37,8 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 command -v npm >/dev/null || die "npm is missing"
 
 scripts/bootstrap.sh requirements.txt
-step "npm ci in e2e/"
-(cd e2e && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
+step "npm ci in stories/browser/"
+(cd stories/browser && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
 
 # --- servers ------------------------------------------------------------------------------
 tmp="$(mktemp -d /tmp/oneonone-browser.XXXXXX)"
@@ -45,16 +46,7 @@ pids=()
 PG_TMPDIR=""
 cleanup() {
   local status=$?
-  for pid in "${pids[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  stop_pid "${pids[@]}"
   [ -n "$PG_TMPDIR" ] && scripts/pg-throwaway.sh stop "$PG_TMPDIR"
   if [ "${E2E_KEEP:-}" = 1 ]; then
     echo "browser: kept $tmp"
@@ -73,34 +65,15 @@ show_logs() {
   return 0
 }
 
-free_ports() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-sockets = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in sockets:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in sockets))
-EOF
-}
-
-wait_for() { # url pid name: poll until the URL answers 200, or fail with the logs
-  local url=$1 pid=$2 name=$3
-  for _ in $(seq 120); do
-    kill -0 "$pid" 2>/dev/null || { show_logs >&2; die "$name exited while starting"; }
-    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$url" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.25
-  done
-  show_logs >&2
-  die "$name did not answer at $url within 30 s"
+wait_for() { # url pid name: until the URL answers 200, or fail with the logs
+  wait_http_ok "$1" 30 "$2" || { show_logs >&2; die "$3 did not start"; }
 }
 
 if [ "${E2E_DATABASE:-postgres}" = sqlite ]; then
   export DATABASE_URL="sqlite:///$tmp/db.sqlite3"
 else
   step "starting a throwaway PostgreSQL"
-  eval "$(scripts/pg-throwaway.sh)"
+  start_pg
 fi
 read -r api_port page_port other_port <<<"$(free_ports 3)"
 
@@ -123,10 +96,10 @@ step "starting gunicorn on 127.0.0.1:$api_port and the page on ports $page_port 
   --access-logfile "$tmp/access.log" --error-logfile "$tmp/gunicorn.log" &
 pids+=("$!")
 api_pid=$!
-python3 -m http.server "$page_port" --bind 127.0.0.1 --directory e2e/page >"$tmp/page.log" 2>&1 &
+python3 -m http.server "$page_port" --bind 127.0.0.1 --directory stories/browser/page >"$tmp/page.log" 2>&1 &
 pids+=("$!")
 page_pid=$!
-python3 -m http.server "$other_port" --bind 127.0.0.1 --directory e2e/page >"$tmp/other-page.log" 2>&1 &
+python3 -m http.server "$other_port" --bind 127.0.0.1 --directory stories/browser/page >"$tmp/other-page.log" 2>&1 &
 pids+=("$!")
 other_pid=$!
 wait_for "http://127.0.0.1:$api_port/healthz/" "$api_pid" gunicorn
@@ -146,7 +119,7 @@ step "running the browser tests ($("$chromium" --version 2>/dev/null | head -n 1
 tests_started=$SECONDS
 status=0
 (
-  cd e2e && timeout 300 node --test --test-concurrency=1 \
+  cd stories/browser && timeout 300 node --test --test-concurrency=1 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tmp/results.tap" \
     tests/frontend.test.mjs tests/browsable.test.mjs

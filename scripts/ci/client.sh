@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The generated-client story: generate a Python client from the schema a live server serves
-# (openapi-python-client, pinned in client/requirements.txt) and drive the whole story through
-# it (client/story.py). See docs/clients.md.
+# (openapi-python-client, pinned in stories/client/requirements.txt) and drive the whole story through
+# it (stories/client/story.py). See docs/clients.md.
 #
 # Installs the generator into its own venv (.venv-client), starts a throwaway PostgreSQL
 # (CLIENT_DATABASE=sqlite: a temporary SQLite file instead) and gunicorn on a free 127.0.0.1
@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$(pwd)"
+. scripts/ci/serve_lib.sh
 started=$SECONDS
 
 step() { echo "== client: $*"; }
@@ -27,9 +28,9 @@ if [ ! -x .venv-client/bin/python ]; then
   python3 -m venv .venv-client
 fi
 stamp=".venv-client/.installed-requirements.txt"
-if [ ! -f "$stamp" ] || [ client/requirements.txt -nt "$stamp" ]; then
-  step "installing the generator (client/requirements.txt)"
-  timeout 300 .venv-client/bin/python -m pip install --quiet --disable-pip-version-check -r client/requirements.txt
+if [ ! -f "$stamp" ] || [ stories/client/requirements.txt -nt "$stamp" ]; then
+  step "installing the generator (stories/client/requirements.txt)"
+  timeout 300 .venv-client/bin/python -m pip install --quiet --disable-pip-version-check -r stories/client/requirements.txt
   touch "$stamp"
 fi
 
@@ -39,14 +40,7 @@ server_pid=""
 PG_TMPDIR=""
 cleanup() {
   local status=$?
-  if [ -n "$server_pid" ]; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
+  stop_pid "$server_pid"
   [ -n "$PG_TMPDIR" ] && scripts/pg-throwaway.sh stop "$PG_TMPDIR"
   if [ "${CLIENT_KEEP:-}" = 1 ]; then
     echo "client: kept $tmp"
@@ -67,9 +61,9 @@ if [ "${CLIENT_DATABASE:-postgres}" = sqlite ]; then
   export DATABASE_URL="sqlite:///$tmp/db.sqlite3"
 else
   step "starting a throwaway PostgreSQL"
-  eval "$(scripts/pg-throwaway.sh)"
+  start_pg
 fi
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 base="http://127.0.0.1:$port"
 
 export DJANGO_SETTINGS_MODULE=oneonone.settings
@@ -84,18 +78,9 @@ step "migrating ($(python3 -c 'import sys; print(sys.argv[1].split(":")[0])' "$D
 .venv/bin/python manage.py createcachetable
 
 step "starting gunicorn on $base"
-.venv/bin/gunicorn oneonone.wsgi -c oneonone/gunicorn.conf.py --bind "127.0.0.1:$port" --workers 2 \
-  --access-logfile "$tmp/access.log" --error-logfile "$tmp/gunicorn.log" >"$tmp/gunicorn.out" 2>&1 &
-server_pid=$!
-for _ in $(seq 120); do
-  kill -0 "$server_pid" 2>/dev/null || { show_log >&2; die "gunicorn exited while starting"; }
-  if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$base/healthz/" 2>/dev/null; then
-    break
-  fi
-  sleep 0.25
-done
-python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$base/healthz/" 2>/dev/null ||
-  { show_log >&2; die "gunicorn did not answer $base/healthz/ within 30 s"; }
+start_gunicorn "$port" "$tmp/gunicorn.out" --access-logfile "$tmp/access.log" --error-logfile "$tmp/gunicorn.log"
+server_pid=$GUNICORN_PID
+wait_http_ok "$base/healthz/" 30 "$server_pid" || { show_log >&2; die "gunicorn did not start"; }
 
 # --- the client ------------------------------------------------------------------------------
 step "downloading $base/schema/?format=json"
@@ -107,12 +92,12 @@ with open(sys.argv[2], "w") as out:
     json.dump(document, out)
 print(f"client: the schema has {len(document['paths'])} paths and {len(document['components']['schemas'])} components")
 EOF
-python3 client/prepare_schema.py "$tmp/schema.json" "$tmp/client-schema.json"
+python3 stories/client/prepare_schema.py "$tmp/schema.json" "$tmp/client-schema.json"
 
 step "generating the client ($(.venv-client/bin/openapi-python-client --version 2>/dev/null | head -n 1))"
 # The generator formats its output with ruff, which it looks up on PATH.
 if ! (cd "$tmp" && PATH="$root/.venv-client/bin:$PATH" timeout 120 openapi-python-client generate \
-  --path "$tmp/client-schema.json" --config "$root/client/config.yml" --meta setup \
+  --path "$tmp/client-schema.json" --config "$root/stories/client/config.yml" --meta setup \
   --output-path "$tmp/oneonone-client" >"$tmp/generate.log" 2>&1); then
   cat "$tmp/generate.log" >&2
   die "the generator failed"
@@ -126,10 +111,10 @@ timeout 120 .venv-client/bin/python -m pip install --quiet --disable-pip-version
   --no-deps --no-build-isolation --force-reinstall "$tmp/oneonone-client" >"$tmp/install.log" 2>&1 ||
   { cat "$tmp/install.log" >&2; die "installing the generated client failed"; }
 
-step "running client/story.py against $base"
+step "running stories/client/story.py against $base"
 story_started=$SECONDS
 status=0
-timeout 120 .venv-client/bin/python client/story.py "$base" 2>&1 | tee "$tmp/story.log" || status=$?
+timeout 120 .venv-client/bin/python stories/client/story.py "$base" 2>&1 | tee "$tmp/story.log" || status=$?
 [ "$status" = 124 ] && echo "client: the story took longer than 120 s and was stopped" >&2
 
 # The API answers errors as 4xx; a 5xx in the access log is a bug even if the story did not notice.

@@ -37,7 +37,7 @@ as_postgres() {
 
 unset REDIS_URL
 # Durable commits: a crash must not lose what was answered 201 before it.
-eval "$(PG_DURABLE=1 scripts/pg-throwaway.sh)"
+start_pg PG_DURABLE=1
 export DATABASE_URL DJANGO_SETTINGS_MODULE=oneonone.settings DJANGO_DEBUG=0 GUNICORN_TIMEOUT=30
 .venv/bin/python manage.py migrate --noinput >/dev/null
 .venv/bin/python manage.py createcachetable
@@ -98,7 +98,7 @@ serve() {
   port="$(free_port)"
   base="http://127.0.0.1:$port"
   start_gunicorn "$port" "$work/gunicorn-$1.log"
-  wait_http "$base/healthz/" 30
+  wait_http "$base/healthz/" 30 "$GUNICORN_PID"
 }
 
 auth=()
@@ -132,15 +132,7 @@ requests_while_down  # each worker twice: no connection state left broken
 
 pg_start
 echo "  (database started again; no restart of gunicorn)"
-recovered=""
-for _ in $(seq 1 60); do
-  if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/healthz/")" = 200 ]; then
-    recovered=1
-    break
-  fi
-  sleep 0.5
-done
-[ -n "$recovered" ] || fail "healthz did not come back within 30 s"
+wait_http_ok "$base/healthz/" 30 "$GUNICORN_PID" || fail "healthz did not come back within 30 s"
 for n in 1 2 3 4; do
   probe "after ($n): GET /calendars/ (JWT)" 200 5 "${auth[@]}" "$base/calendars/"
 done

@@ -3,7 +3,7 @@
 # installed into .venv-fuzz so it never touches the application's dependencies).
 #
 # Starts a throwaway PostgreSQL and gunicorn on 127.0.0.1, seeds users, friends, calendars and
-# invitations (scripts/ci/fuzz_seed.py) so generated ids reach real objects, logs in for a real
+# invitations (stories/fuzz/seed.py) so generated ids reach real objects, logs in for a real
 # JWT, then runs every operation through the examples, coverage, fuzzing and stateful phases
 # with one worker. Zero failures or the step fails. Bounded: FUZZ_MAX_EXAMPLES test cases per
 # operation and phase (default 30) and FUZZ_MAX_TIME seconds for schemathesis (default 300);
@@ -37,7 +37,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 unset REDIS_URL
-eval "$(scripts/pg-throwaway.sh)"
+start_pg
 export DATABASE_URL
 export DJANGO_SETTINGS_MODULE=oneonone.settings DJANGO_DEBUG=0 DJANGO_LOG_LEVEL=WARNING
 # The fuzzer logs in once and registers many users: keep it clear of the throttles.
@@ -46,12 +46,12 @@ export GUNICORN_TIMEOUT=60
 
 .venv/bin/python manage.py migrate --noinput >/dev/null
 .venv/bin/python manage.py createcachetable
-.venv/bin/python scripts/ci/fuzz_seed.py >"$work/ids.json"
+.venv/bin/python stories/fuzz/seed.py >"$work/ids.json"
 
 port="$(free_port)"
 base="http://127.0.0.1:$port"
 start_gunicorn "$port" "$work/gunicorn.log"
-wait_http "$base/healthz/" 30
+wait_http_ok "$base/healthz/" 30 "$GUNICORN_PID"
 
 # A real token from the login endpoint; access tokens are never blacklisted, so nothing the
 # fuzzer sends to /auth/logout/ can revoke it.
@@ -59,12 +59,12 @@ token="$(curl -sf -X POST "$base/auth/login/" -H 'Content-Type: application/json
   -d '{"username": "fuzzer", "password": "fuzz-c0rrect-h0rse"}' |
   .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["access"])')"
 
-.venv/bin/python scripts/ci/fuzz_config.py "$work/ids.json" >"$work/schemathesis.toml"
+.venv/bin/python stories/fuzz/config.py "$work/ids.json" >"$work/schemathesis.toml"
 curl -sf "$base/schema/?format=json" -o "$work/schema.json"
 
 set +e
 FUZZ_IDS_FILE="$work/ids.json" FUZZ_SCHEMA_FILE="$work/schema.json" FUZZ_BASE_URL="$base" FUZZ_TOKEN="$token" \
-  SCHEMATHESIS_HOOKS=scripts/ci/fuzz_hooks.py \
+  SCHEMATHESIS_HOOKS=stories/fuzz/hooks.py \
   timeout --kill-after=10 "$((max_time + 90))" .venv-fuzz/bin/schemathesis --config-file "$work/schemathesis.toml" \
   run "$base/schema/" \
   --header "Authorization: Bearer $token" \
@@ -88,7 +88,7 @@ if grep -q -E 'Traceback|\[CRITICAL\]|WORKER TIMEOUT' "$work/gunicorn.log"; then
 fi
 
 echo "== responses served, by operation and status (from gunicorn's access log)"
-.venv/bin/python scripts/ci/fuzz_config.py --summarize "$work/gunicorn.log"
+.venv/bin/python stories/fuzz/config.py --summarize "$work/gunicorn.log"
 
 echo "== seeded objects left at the end (the fuzzer deletes and changes what it can)"
 .venv/bin/python manage.py shell -v 0 -c "

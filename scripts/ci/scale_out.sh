@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scale-out test, on 127.0.0.1 only: PostgreSQL, Redis, two gunicorn servers and nginx in front
 # (deploy/nginx.conf with the upstreams rewritten to free ports), all started here and stopped at
-# the end. deploy/story.py then runs the whole user story through nginx under a steady load, kills
+# the end. stories/scale_out/story.py then runs the whole user story through nginx under a steady load, kills
 # the first app server (SIGKILL to its process group) between two steps and checks: every request
 # after the kill is answered by the other server, login throttling counts across both servers (the
 # counter is in Redis), no POST is applied twice and PostgreSQL holds exactly what the clients were
@@ -57,38 +57,8 @@ scripts/bootstrap.sh requirements.txt
 
 # --- helpers ------------------------------------------------------------------------------------------------------
 
-# free_port and stop_pid are shared with the other CI steps; wait_http below is stricter (200 only).
+# free_ports, wait_http_ok, stop_pid and stop_group are shared with the other CI steps.
 . scripts/ci/serve_lib.sh
-
-# wait_http URL SECONDS: until URL answers 200.
-wait_http() {
-  python3 - "$1" "$2" <<'EOF'
-import sys, time, urllib.request
-url, deadline = sys.argv[1], time.monotonic() + float(sys.argv[2])
-while True:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            if r.status == 200:
-                sys.exit(0)
-    except OSError:
-        pass
-    if time.monotonic() > deadline:
-        sys.exit(f"no 200 from {url}")
-    time.sleep(0.2)
-EOF
-}
-
-# stop_group PGID: TERM the process group, KILL it after 10 s.
-stop_group() {
-  local pgid="$1"
-  [ -n "$pgid" ] || return 0
-  kill -TERM -- "-$pgid" 2>/dev/null || return 0
-  for _ in $(seq 50); do
-    kill -0 -- "-$pgid" 2>/dev/null || return 0
-    sleep 0.2
-  done
-  kill -KILL -- "-$pgid" 2>/dev/null || true
-}
 
 work="$(mktemp -d /tmp/oneonone-scale.XXXXXX)"
 # nginx's workers (user nobody) write their buffer files below it.
@@ -97,10 +67,8 @@ PG_TMPDIR="" REDIS_PID="" WEB1="" WEB2="" NGINX_PID="" PGBOUNCER_PID=""
 cleanup() {
   local status=$?
   stop_pid "$NGINX_PID"
-  stop_group "$WEB1"
-  stop_group "$WEB2"
-  stop_pid "$REDIS_PID"
-  stop_pid "$PGBOUNCER_PID"
+  stop_group "$WEB1" "$WEB2"
+  stop_pid "$REDIS_PID" "$PGBOUNCER_PID"
   [ -n "$PG_TMPDIR" ] && scripts/pg-throwaway.sh stop "$PG_TMPDIR"
   if [ "$status" != 0 ]; then
     for log in web1.log web2.log nginx/error.log redis.log pgbouncer/pgbouncer.log; do
@@ -115,8 +83,8 @@ trap 'exit 130' INT TERM
 
 # --- PostgreSQL, Redis, migrations --------------------------------------------------------------------------------
 
-eval "$(scripts/pg-throwaway.sh)"
-redis_port="$(free_port)"
+start_pg
+read -r redis_port bouncer_port p1 p2 pn <<<"$(free_ports 5)"
 redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --dir "$work" \
   --logfile "$work/redis.log" --daemonize no &
 REDIS_PID=$!
@@ -141,7 +109,6 @@ export GUNICORN_WORKERS=2 GUNICORN_TIMEOUT=30 GUNICORN_ACCESS_LOG=-
 # pooling mode (docs/deploy.md); migrations and the final counts go straight to PostgreSQL.
 APP_DATABASE_URL="$DATABASE_URL"
 if [ "$PGBOUNCER" = 1 ]; then
-  bouncer_port="$(free_port)"
   mkdir -p "$work/pgbouncer"
   cat >"$work/pgbouncer/pgbouncer.ini" <<INI
 [databases]
@@ -170,14 +137,6 @@ INI
 fi
 
 # --- two app servers and nginx ------------------------------------------------------------------------------------
-
-ports=()
-while [ "${#ports[@]}" -lt 3 ]; do
-  port="$(free_port)"
-  case " ${ports[*]} $redis_port " in *" $port "*) continue ;; esac
-  ports+=("$port")
-done
-p1="${ports[0]}" p2="${ports[1]}" pn="${ports[2]}"
 
 # Each server in its own session, so one signal reaches the master and its workers: kill -9 of the
 # process group is a machine going away, with no graceful shutdown.
@@ -213,16 +172,16 @@ nginx -t -q "${nginx_args[@]}"
 nginx "${nginx_args[@]}" >"$work/nginx/access.log" 2>>"$work/nginx/error.log" &
 NGINX_PID=$!
 
-wait_http "http://127.0.0.1:$p1/healthz/" 30
-wait_http "http://127.0.0.1:$p2/healthz/" 30
-wait_http "http://127.0.0.1:$pn/healthz/" 15
+wait_http_ok "http://127.0.0.1:$p1/healthz/" 30 "$WEB1"
+wait_http_ok "http://127.0.0.1:$p2/healthz/" 30 "$WEB2"
+wait_http_ok "http://127.0.0.1:$pn/healthz/" 15 "$NGINX_PID"
 [ "$(ps -o pgid= -p "$WEB1" | tr -d ' ')" = "$WEB1" ] || { echo "gunicorn is not its own process group" >&2; exit 1; }
 echo "== PostgreSQL ${DATABASE_URL##*@}$([ "$PGBOUNCER" = 1 ] && echo " behind PgBouncer (transaction pooling) ${APP_DATABASE_URL##*@}"), Redis 127.0.0.1:$redis_port, app servers 127.0.0.1:$p1 and 127.0.0.1:$p2, nginx 127.0.0.1:$pn (up after $((SECONDS - started)) s)"
 
 # --- the story under load, one server killed ----------------------------------------------------------------------
 
 report="${SCALE_OUT_REPORT:-$work/report.json}"
-timeout 180 .venv/bin/python deploy/story.py --port "$pn" --servers "127.0.0.1:$p1,127.0.0.1:$p2" \
+timeout 180 .venv/bin/python stories/scale_out/story.py --port "$pn" --servers "127.0.0.1:$p1,127.0.0.1:$p2" \
   --kill-pgid "$WEB1" --auth-rate "$AUTH_RATE" --database-url "$DATABASE_URL" --report "$report"
 WEB1="" # killed by the story
 

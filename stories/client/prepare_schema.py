@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Adapt the served OpenAPI document to two known limits of openapi-python-client, and nothing else.
 
-Usage: python3 client/prepare_schema.py served.json client.json
+Usage: python3 stories/client/prepare_schema.py served.json client.json
 
 The served document keeps one component per shape for both directions and lists every request
 body under JSON, form and multipart (the seed contract fixes those names and media types). Both

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The whole OneOnOne story through the client generated from the served schema (see docs/clients.md).
 
-Usage: python client/story.py http://127.0.0.1:8000
+Usage: python stories/client/story.py http://127.0.0.1:8000
 
 Three people register and log in, befriend, plan a meeting, mark when they are free, let the
 server rank the best times, fix the meeting, download it as iCalendar and read their inboxes.

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Drive OneOnOne through its load balancer: the user story under load, with one app server killed midway.
 
-Standard library only (plus the `psql` client for the final counts). Run by scripts/ci/scale_out.sh,
-which starts PostgreSQL, Redis, two gunicorn servers and nginx; this script talks to nginx only, kills
-the first server's process group between two steps of the story, and checks what came out:
+Standard library only, with tests/support.py (plus the `psql` client for the final counts). Run by
+scripts/ci/scale_out.sh, which starts PostgreSQL, Redis, two gunicorn servers and nginx; this script talks
+to nginx only, kills the first server's process group between two steps of the story, and checks what
+came out:
 
 - login throttling counts across both servers (the counter lives in Redis);
 - every request sent after the kill is answered by the surviving server;
@@ -29,7 +30,12 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.support import run_together
 
 PASSWORD = "sc4le-0ut-h0rse"  # noqa: S105 - throwaway users of a throwaway database
 STORY_USERS = ("alice", "bob", "carol")
@@ -206,21 +212,14 @@ def throttle_phase(port: int, rate: int, servers: list[str]) -> dict[str, Any]:
 
 def parallel_burst(port: int, rate: int) -> dict[str, int]:
     """2 x rate wrong passwords at once from 127.0.0.4: a figure, not a check (see docs/deploy.md)."""
-    barrier = threading.Barrier(2 * rate)
-    statuses: list[int] = []
 
-    def attempt(i: int) -> None:
+    def attempt(i: int) -> int:
         api = Api(port, source="127.0.0.4", kind="throttle")
-        barrier.wait()
         status, _, _ = api.call("POST", "/auth/login/", {"username": "alice", "password": f"burst-{i}"})
-        statuses.append(status)
         api.close()
+        return status
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(2 * rate)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_together(*(lambda i=i: attempt(i) for i in range(2 * rate)), timeout=120)
     return {"sent": len(statuses), "401": statuses.count(401), "429": statuses.count(429)}
 
 

@@ -5,7 +5,7 @@ calendar and a slot of that day rarely come together. Here, whenever the fuzzer 
 valid integer ids for a nested route, half of the cases use a seeded (calendar, day, slot) or
 (calendar, invitation) that exists instead; deletes spare a few seeded calendars and friendships
 so that the operations tested after them still find them, and the feed gets the fuzzer's current
-token half of the time. Ids come from FUZZ_IDS_FILE (scripts/ci/fuzz_seed.py),
+token half of the time. Ids come from FUZZ_IDS_FILE (stories/fuzz/seed.py),
 the served OpenAPI document from FUZZ_SCHEMA_FILE.
 """
 

@@ -1,9 +1,9 @@
 """The schemathesis configuration for scripts/ci/fuzz.sh, and a summary of what was served.
 
-`fuzz_config.py IDS_FILE` prints schemathesis.toml: dictionaries of the seeded ids and
-usernames (from scripts/ci/fuzz_seed.py) that path ids and usernames are drawn from more
+`config.py IDS_FILE` prints schemathesis.toml: dictionaries of the seeded ids and
+usernames (from stories/fuzz/seed.py) that path ids and usernames are drawn from more
 often than not, and the checks switched off per operation, each with its reason.
-`fuzz_config.py --summarize ACCESS_LOG` prints, per path template, the statuses gunicorn
+`config.py --summarize ACCESS_LOG` prints, per path template, the statuses gunicorn
 answered, so a run that never got past 404 shows.
 """
 

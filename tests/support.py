@@ -1,0 +1,163 @@
+"""Helpers for tests, the benchmark and the stories that drive real processes: ports, servers, concurrent calls.
+
+Standard library only, so any interpreter can import it (the generated-client story runs in a venv
+without Django); Django is touched only when it is set up in the calling process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# Everything a poll of a server that is not up yet can raise. A read timeout on a loaded machine is a
+# bare TimeoutError (socket.timeout), not a URLError: missing it once failed a CI run.
+NOT_ANSWERING = (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException)
+
+
+class NotServing(RuntimeError):
+    """A server did not answer as expected in time, or exited while starting."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _log_tail(log: Path | None, chars: int = 2000) -> str:
+    if log is None or not log.exists():
+        return ""
+    return f"\n--- last lines of {log}:\n{log.read_text(errors='replace')[-chars:]}"
+
+
+def wait_until_serving(
+    url: str,
+    *,
+    timeout: float = 30.0,
+    status: int | None = 200,
+    process: subprocess.Popen | None = None,
+    log: Path | None = None,
+    request_timeout: float = 2.0,
+    interval: float = 0.2,
+) -> None:
+    """Poll `url` until it answers `status` (None: any HTTP answer); NotServing after `timeout` or if `process` exits.
+
+    `log` (the server's output) is quoted in the error.
+    """
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while True:
+        if process is not None and process.poll() is not None:
+            raise NotServing(f"the server for {url} exited with {process.returncode} while starting{_log_tail(log)}")
+        got = None
+        try:
+            with urllib.request.urlopen(url, timeout=request_timeout) as response:  # noqa: S310 - our own servers
+                got = response.status
+        except urllib.error.HTTPError as error:  # an answer, just not a 2xx (checked before URLError, its base)
+            got = error.code
+            error.close()
+        except NOT_ANSWERING as error:
+            last = repr(error)
+        if got is not None:
+            if status is None or got == status:
+                return
+            last = f"status {got}"
+        if time.monotonic() >= deadline:
+            raise NotServing(f"{url} did not answer {status or 'HTTP'} within {timeout:g} s ({last}){_log_tail(log)}")
+        time.sleep(interval)
+
+
+def stop_process(*processes: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM each process, then SIGKILL whichever has not exited `timeout` seconds later; never raises."""
+    running = [p for p in processes if p is not None and p.poll() is None]
+    for process in running:
+        try:
+            process.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+
+
+def _close_django_connections() -> None:
+    """Close this thread's database connections, when Django is set up in this process (the stories run without)."""
+    apps = sys.modules.get("django.apps")
+    if apps is not None and apps.apps.ready:
+        from django.db import connections
+
+        connections.close_all()
+
+
+class Together:
+    """Calls started in their own threads and released at once by a barrier; see `start_together`."""
+
+    def __init__(self, calls: tuple[Callable[[], Any], ...], timeout: float) -> None:
+        self.results: list[Any] = [None] * len(calls)
+        self.errors: list[BaseException | None] = [None] * len(calls)
+        barrier = threading.Barrier(len(calls))
+
+        def worker(index: int, call: Callable[[], Any]) -> None:
+            try:
+                barrier.wait(timeout=timeout)
+                self.results[index] = call()
+            except BaseException as exc:  # pytest.fail raises a BaseException; join() hands it to the caller
+                self.errors[index] = exc
+            finally:
+                # Each thread has its own database connection: close it, or the test database cannot be dropped.
+                _close_django_connections()
+
+        self.threads = [
+            threading.Thread(target=worker, args=(i, call), name=f"together-{i}", daemon=True)
+            for i, call in enumerate(calls)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def join(self, timeout: float = 60.0, *, return_exceptions: bool = False) -> list[Any]:
+        """Wait for every call; their results in order. The first exception is raised, or put in its place."""
+        deadline = time.monotonic() + timeout
+        for index, thread in enumerate(self.threads):
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                raise AssertionError(f"call {index} of {len(self.threads)} still running after {timeout:g} s: it hung")
+        if return_exceptions:
+            return [error or result for result, error in zip(self.results, self.errors, strict=True)]
+        for error in self.errors:
+            if error is not None:
+                raise error
+        return list(self.results)
+
+
+def start_together(*calls: Callable[[], Any], timeout: float = 60.0) -> Together:
+    """Start each zero-argument call in its own thread (and database connection), all released at once.
+
+    For a caller that must act while they run (hold a lock, wait for them to queue on it); then `.join()`.
+    """
+    return Together(calls, timeout)
+
+
+def run_together(*calls: Callable[[], Any], timeout: float = 60.0, return_exceptions: bool = False) -> list[Any]:
+    """Run each zero-argument call in its own thread (and database connection), released at once; results in order.
+
+    An exception in a call is raised here once all have finished, or returned in its place with
+    `return_exceptions=True` (as `asyncio.gather`). A call still running after `timeout` fails the run.
+    """
+    return start_together(*calls, timeout=timeout).join(timeout, return_exceptions=return_exceptions)
