@@ -98,6 +98,7 @@ stage pytest-postgres pytest_on_postgres "$@"
 stage fuzz scripts/ci/fuzz.sh
 stage outage scripts/ci/db_outage.sh
 stage scale-out scripts/ci/scale_out.sh
+stage delivery scripts/ci/delivery.sh
 stage browser scripts/ci/browser.sh
 stage client scripts/ci/client.sh
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from delivery import periodic, tasks
+from delivery import periodic, queue, tasks
 from delivery.mail import Attachment, queue_email
 from delivery.models import Email, EmailStatus, PeriodicRun
 from tests.conftest import run_tasks
@@ -338,3 +338,33 @@ class TestOperations:
         assert "delivery.sweep" in periodic.run_due(now + periodic.sweep_interval())
         assert PeriodicRun.objects.get(name="delivery.sweep").next_run_at == now + 2 * periodic.sweep_interval()
         assert DBTaskResult.objects.filter(task_path="delivery.tasks.sweep").count() == 2
+
+
+class TestBackendsOutsideTheDatabase:
+    def test_a_queue_that_cannot_join_the_transaction_gets_the_task_on_commit(
+        self, bob, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        # Redis (RQ) cannot roll back with the database: the task is enqueued only once the change commits.
+        enqueued = []
+        monkeypatch.setattr(queue, "joins_transaction", lambda task: False)
+        monkeypatch.setattr(type(tasks.send_email), "enqueue", lambda task, *args: enqueued.append((task.name, args)))
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+            email = notice(bob)
+            assert enqueued == []
+        assert len(callbacks) == 1
+        assert enqueued == [("send_email", (email.pk,))]
+        assert DBTaskResult.objects.count() == 0
+
+    def test_nothing_on_rollback(self, bob, monkeypatch, django_capture_on_commit_callbacks):
+        enqueued = []
+        monkeypatch.setattr(queue, "joins_transaction", lambda task: False)
+        monkeypatch.setattr(type(tasks.send_email), "enqueue", lambda task, *args: enqueued.append(args))
+
+        def queue_then_fail():
+            with transaction.atomic():
+                notice(bob)
+                raise RuntimeError
+
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+            queue_then_fail()
+        assert (enqueued, Email.objects.count()) == ([], 0)

@@ -50,7 +50,7 @@ class Sink:
         record = {
             "to": envelope.rcpt_tos,
             "message_id": message["Message-ID"],
-            "subject": str(message["Subject"]),
+            "subject": " ".join(str(message["Subject"]).split()),  # unfolded
             "body": body.get_content() if body is not None else "",
             "attachments": [part.get_content_type() for part in message.iter_attachments()],
             "at": time.time(),

@@ -177,6 +177,9 @@ class Story:
             me = self.ok(200, "GET", "/auth/me/", user=name)
             expect(me["email_verified"] is True, me)
             self.ids[name] = me["id"]
+        for name in NAMES[1:]:  # only friends are invited
+            self.ok(200, "POST", "/contacts/add/", {"username": name}, user="alice")
+            self.ok(200, "POST", "/contacts/accept/", {"username": "alice"}, user=name)
 
     def plan(self, title: str) -> int:
         calendar = self.ok(201, "POST", "/calendars/", {
@@ -287,7 +290,7 @@ class Story:
             show = "from delivery.models import Email; e = Email.objects.get(status='failed')\n"
             show += "print(e.to, e.attempts, e.last_error)"
             error = subprocess.run(  # noqa: S603 (our own manage.py)
-                [self.python, "manage.py", "shell", "-c", show],
+                [self.python, "manage.py", "shell", "-v", "0", "-c", show],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,

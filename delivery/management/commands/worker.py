@@ -51,4 +51,4 @@ class Command(BaseCommand):
             call_command("db_worker", interval=interval, batch=batch, reload=False, startup_delay=False)
         else:
             # Redis (django-tasks-rq): RQ's worker, with the scheduler that runs delayed retries.
-            call_command("rqworker", "default", with_scheduler=True, burst=batch)
+            call_command("rqworker", "default", with_scheduler=True, burst=batch, job_class="django_tasks_rq.Job")
