@@ -222,9 +222,17 @@ SUGGESTIONS_EXAMPLE = OpenApiExample(
                 "starts_at": "2030-05-06T10:45:00+02:00",
                 "ends_at": "2030-05-06T11:45:00+02:00",
                 "available": ["ann", "bob", "carol"],
+                "if_need_be": ["bob"],
                 "missing": [],
                 "pending": ["zed"],
-                "score": {"available_count": 3, "participant_total": 4, "day_ranking": 1, "start": "10:45:00"},
+                "score": {
+                    "available_count": 3,
+                    "yes_count": 2,
+                    "if_need_be_count": 1,
+                    "participant_total": 4,
+                    "day_ranking": 1,
+                    "start": "10:45:00",
+                },
             },
             {
                 "date": "2030-05-06",
@@ -233,9 +241,17 @@ SUGGESTIONS_EXAMPLE = OpenApiExample(
                 "starts_at": "2030-05-06T09:00:00+02:00",
                 "ends_at": "2030-05-06T10:00:00+02:00",
                 "available": ["bob", "carol"],
+                "if_need_be": [],
                 "missing": ["ann"],
                 "pending": ["zed"],
-                "score": {"available_count": 2, "participant_total": 4, "day_ranking": 1, "start": "09:00:00"},
+                "score": {
+                    "available_count": 2,
+                    "yes_count": 2,
+                    "if_need_be_count": 0,
+                    "participant_total": 4,
+                    "day_ranking": 1,
+                    "start": "09:00:00",
+                },
             },
         ],
         "reason": None,
@@ -265,9 +281,11 @@ suggestions = extend_schema_view(
         summary="Best meeting times",
         description=(
             "Ranks windows of `duration` minutes (starting every `step` minutes from midnight) on the calendar's "
-            "days from everyone's timeslots. The creator must be available for the whole window; windows are "
-            "ordered by the number of people available, then the day's ranking (1 first), then the earliest "
-            "start, and the top `limit` that do not overlap each other are returned. Pending invitees count as "
+            "days from everyone's timeslots. The creator must be available for the whole window; a person is "
+            "available when their slots of any preference cover it, and counts as `if_need_be` when part of it is "
+            'covered only by "if need be" slots. Windows are ordered by the number of people available, then how '
+            'many of them are "yes", then the day\'s ranking (1 first), then the earliest start, and the top '
+            "`limit` that do not overlap each other are returned. Pending invitees count as "
             "missing and are named in `pending`; rejected invitees are left out. When nothing fits the list is "
             "empty and `reason` says why (200, not an error). Members only: the creator and participants; a "
             "pending invitee gets 403. See docs/scheduling.md for the rule with a worked example."

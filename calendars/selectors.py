@@ -95,10 +95,10 @@ def scheduling_inputs(*, calendar: Calendar) -> SchedulingInputs:
     dates = {pk: date for pk, date, _ in days}
     owners = {calendar.creator_id: calendar.creator.username, **accepted}
     slots = [
-        Slot(owners[owner_id], dates[day_id], start, end)
-        for owner_id, day_id, start, end in TimeSlot.objects.filter(
+        Slot(owners[owner_id], dates[day_id], start, end, preference)
+        for owner_id, day_id, start, end, preference in TimeSlot.objects.filter(
             day__calendar=calendar, owner_id__in=owners
-        ).values_list("owner_id", "day_id", "start_time", "end_time")
+        ).values_list("owner_id", "day_id", "start_time", "end_time", "preference")
     ]
     return SchedulingInputs(
         calendar=calendar,

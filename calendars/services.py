@@ -22,6 +22,7 @@ from calendars.models import (
     Calendar,
     Day,
     FeedToken,
+    Preference,
     TimeSlot,
     check_time_order,
     format_slot,
@@ -57,7 +58,16 @@ SLOT_ORDER = {"end_time": [END_AFTER_START]}
 
 
 def _new_slots(day: Day, owner_id: int, slots: list[dict[str, Any]]) -> list[TimeSlot]:
-    return [TimeSlot(day=day, owner_id=owner_id, start_time=s["start_time"], end_time=s["end_time"]) for s in slots]
+    return [
+        TimeSlot(
+            day=day,
+            owner_id=owner_id,
+            start_time=s["start_time"],
+            end_time=s["end_time"],
+            preference=s.get("preference", Preference.YES),
+        )
+        for s in slots
+    ]
 
 
 def describe_finalized(calendar: Calendar) -> str:
@@ -323,26 +333,37 @@ def _lock_day_for(*, day_id: int, user_id: int) -> Day:
 
 @transaction.atomic
 def timeslot_create(
-    *, day: Day, owner: AbstractBaseUser, start_time: datetime.time, end_time: datetime.time
+    *,
+    day: Day,
+    owner: AbstractBaseUser,
+    start_time: datetime.time,
+    end_time: datetime.time,
+    preference: str = Preference.YES,
 ) -> TimeSlot:
     """Add `owner`'s availability on `day`; 400 if it overlaps one of their slots or exceeds the cap."""
     day = _lock_day_for(day_id=day.pk, user_id=owner.pk)
     _check_slot_fits(day_id=day.pk, owner_id=owner.pk, start=start_time, end=end_time, exclude=None)
     with _constraints_as_400(SLOT_ORDER):
-        return TimeSlot.objects.create(day=day, owner=owner, start_time=start_time, end_time=end_time)
+        return TimeSlot.objects.create(
+            day=day, owner=owner, start_time=start_time, end_time=end_time, preference=preference
+        )
 
 
 @transaction.atomic
-def timeslot_update(*, timeslot: TimeSlot, start_time: datetime.time, end_time: datetime.time) -> TimeSlot:
-    """Move a slot to new times; 400 if it would overlap another slot of its owner."""
+def timeslot_update(
+    *, timeslot: TimeSlot, start_time: datetime.time, end_time: datetime.time, preference: str | None = None
+) -> TimeSlot:
+    """Move a slot to new times (and change its preference, unless None); 400 if it would overlap another slot."""
     _lock_day_for(day_id=timeslot.day_id, user_id=timeslot.owner_id)
     timeslot = get_object_or_404(TimeSlot.objects.select_related("owner"), pk=timeslot.pk)
     _check_slot_fits(
         day_id=timeslot.day_id, owner_id=timeslot.owner_id, start=start_time, end=end_time, exclude=timeslot.pk
     )
     timeslot.start_time, timeslot.end_time = start_time, end_time
+    if preference is not None:
+        timeslot.preference = preference
     with _constraints_as_400(SLOT_ORDER):
-        timeslot.save(update_fields=["start_time", "end_time"])
+        timeslot.save(update_fields=["start_time", "end_time", "preference"])
     return timeslot
 
 
