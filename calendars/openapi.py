@@ -16,6 +16,7 @@ from drf_spectacular.utils import (
 )
 
 from calendars.serializers import (
+    AvailabilitySerializer,
     CalendarCreateSerializer,
     CalendarEditSerializer,
     CalendarSerializer,
@@ -293,6 +294,62 @@ suggestions = extend_schema_view(
         parameters=[CALENDAR_ID, SuggestionQuerySerializer],
         responses={200: SuggestionListSerializer, 403: MEMBERS_ONLY},
         examples=[SUGGESTIONS_EXAMPLE, NO_SUGGESTION_EXAMPLE],
+        tags=["scheduling"],
+    )
+)
+
+
+AVAILABILITY_EXAMPLE = OpenApiExample(
+    "Two days",
+    value={
+        "calendar": 7,
+        "timezone": "Europe/Berlin",
+        "members": ["alice", "bob", "carol"],
+        "days": [
+            {
+                "day": 11,
+                "date": "2030-01-02",
+                "ranking": 1,
+                "intervals": [
+                    {
+                        "start_time": "09:00:00",
+                        "end_time": "10:00:00",
+                        "yes": ["alice"],
+                        "if_need_be": ["bob"],
+                        "count": 2,
+                    },
+                    {
+                        "start_time": "10:00:00",
+                        "end_time": "11:30:00",
+                        "yes": ["alice", "carol"],
+                        "if_need_be": ["bob"],
+                        "count": 3,
+                    },
+                    {"start_time": "11:30:00", "end_time": "12:00:00", "yes": ["carol"], "if_need_be": [], "count": 1},
+                ],
+            },
+            {"day": 12, "date": "2030-01-03", "ranking": 2, "intervals": []},
+        ],
+    },
+    response_only=True,
+)
+
+
+availability = extend_schema_view(
+    get=extend_schema(
+        operation_id="calendars_availability",
+        parameters=[CALENDAR_ID],
+        summary="Who is available when (the heat map)",
+        description=(
+            "For each of the calendar's days (by date), the maximal stretches where the same people are "
+            "available with the same preferences, in order: boundaries exactly at slot starts and ends, touching "
+            "slots of one person with one preference make one stretch, stretches where nobody is available are "
+            "left out, a day without slots has an empty list. Times are wall-clock in the calendar's time zone. "
+            "Counts the creator and the participants (`members`). Everyone who sees the calendar reads it: the "
+            "creator, participants and pending invitees; 404 for everyone else."
+        ),
+        responses={200: AvailabilitySerializer},
+        examples=[AVAILABILITY_EXAMPLE],
         tags=["scheduling"],
     )
 )

@@ -434,6 +434,43 @@ class SuggestionListSerializer(serializers.Serializer):
     reason = SuggestionReasonSerializer(allow_null=True)
 
 
+# The availability grid ----------------------------------------------------------------------------------------
+
+
+class AvailabilityIntervalSerializer(serializers.Serializer):
+    """A maximal stretch of a day where the same people are available with the same preferences."""
+
+    start_time = ClockTimeField()
+    end_time = ClockTimeField()
+    yes = serializers.ListField(child=serializers.CharField(), help_text="Usernames available, sorted.")
+    if_need_be = serializers.ListField(
+        child=serializers.CharField(), help_text='Usernames available only "if need be", sorted.'
+    )
+    count = serializers.IntegerField(help_text="How many are available: `yes` + `if_need_be`.")
+
+
+class AvailabilityDaySerializer(serializers.Serializer):
+    """One candidate day of the grid; `intervals` is empty when nobody marked a slot on it."""
+
+    day = serializers.IntegerField(help_text="The day's id (`days[].id` of the calendar).")
+    date = serializers.DateField()
+    ranking = serializers.IntegerField(help_text="The day's ranking (1 = most preferred).")
+    intervals = AvailabilityIntervalSerializer(
+        many=True, help_text="In order; stretches where nobody is available are left out."
+    )
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    """Who is available when on each day: the heat map of a calendar (wall-clock times in its zone)."""
+
+    calendar = serializers.IntegerField(help_text="The calendar's id.")
+    timezone = serializers.CharField(help_text="The calendar's IANA time zone; all times are wall-clock in it.")
+    members = serializers.ListField(
+        child=serializers.CharField(), help_text="The creator and the participants, sorted (pending invitees are not)."
+    )
+    days = AvailabilityDaySerializer(many=True, help_text="The calendar's days by date.")
+
+
 class FeedTokenSerializer(serializers.ModelSerializer):
     """My secret iCalendar feed address; anyone holding it reads my finalized meetings."""
 

@@ -141,6 +141,13 @@ class CalendarSuggestionsView(APIView):
         return Response(SuggestionListSerializer(body).data)
 
 
+@openapi.availability
+class CalendarAvailabilityView(APIView):
+    def get(self, request, pk: int):
+        calendar = access.calendar_for(request.user, pk, Role.VIEWER)
+        return Response(selectors.availability_body(calendar=calendar))
+
+
 @openapi.finalize
 class CalendarFinalizeView(APIView):
     def post(self, request, pk: int):

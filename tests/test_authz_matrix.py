@@ -248,6 +248,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("get", "/invitations/"): Row(signed_in(200)),
     # Scheduling: members read suggestions and the meeting; only the creator fixes it.
     ("get", "/calendars/{id}/suggestions/"): Row(cells(pending=403, participant=200, owner=200), params=CALENDAR),
+    # The availability grid: whoever sees the calendar reads it, pending invitees included.
+    ("get", "/calendars/{id}/availability/"): Row(cells(pending=200, participant=200, owner=200), params=CALENDAR),
     ("post", "/calendars/{id}/finalize/"): Row(
         cells(pending=403, participant=403, owner=200), params=CALENDAR, body=FINALIZE_BODY
     ),
