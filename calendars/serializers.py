@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -145,6 +145,8 @@ class TimeSlotBulkItemSerializer(serializers.Serializer):
         return attrs
 
 
+# `many=False`: the schema shows the array itself, and its examples as given (not wrapped in another list).
+@extend_schema_serializer(many=False)
 class TimeSlotBatchSerializer(serializers.ListSerializer):
     """Several of my slots of one day in one body: each valid, none overlapping another, at most 48.
 

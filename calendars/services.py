@@ -367,6 +367,73 @@ def timeslot_update(
     return timeslot
 
 
+def _owned_by(slots: list[TimeSlot], owner: AbstractBaseUser) -> list[TimeSlot]:
+    for slot in slots:
+        slot.owner = owner  # the answer names the owner; no query per slot
+    return slots
+
+
+@transaction.atomic
+def timeslots_add(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str, Any]]) -> list[TimeSlot]:
+    """Add several of `owner`'s slots to `day`, all or nothing; answers them in the order given.
+
+    `slots` are validated items that do not overlap one another. Under the day's lock: 400 keyed by the
+    item's index when one overlaps a slot the owner has, 400 when the owner would pass the per-day cap.
+    """
+    day = _lock_day_for(day_id=day.pk, user_id=owner.pk)
+    mine = list(TimeSlot.objects.filter(day=day, owner=owner).order_by("start_time", "end_time", "id"))
+    errors = {}
+    for index, item in enumerate(slots):
+        for slot in mine:
+            if slot.start_time < item["end_time"] and item["start_time"] < slot.end_time:
+                clashing = format_slot(slot.start_time, slot.end_time)
+                errors[index] = {NON_FIELD: [f"Overlaps your timeslot {clashing} (id {slot.pk}) on this day."]}
+                break
+    if errors:
+        raise ValidationError(errors)
+    if len(mine) + len(slots) > MAX_TIMESLOTS_PER_OWNER_PER_DAY:
+        raise ValidationError(
+            {
+                NON_FIELD: [
+                    f"You already have {len(mine)} timeslots on this day; {len(slots)} more would pass "
+                    f"{MAX_TIMESLOTS_PER_OWNER_PER_DAY}, the most allowed."
+                ]
+            }
+        )
+    with _constraints_as_400(SLOT_ORDER):
+        return _owned_by(TimeSlot.objects.bulk_create(_new_slots(day, owner.pk, slots)), owner)
+
+
+@transaction.atomic
+def timeslots_replace(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str, Any]]) -> list[TimeSlot]:
+    """Make `owner`'s slots on `day` exactly `slots` (an empty list clears them); answers them earliest first.
+
+    `slots` are validated items that do not overlap one another. A slot whose times are sent again is kept,
+    with its id (its preference follows the body); the others are deleted and the new ones created. Under
+    the day's lock, so two saves of one day end as one of the two bodies, never a mix. Others' slots are
+    never touched.
+    """
+    day = _lock_day_for(day_id=day.pk, user_id=owner.pk)
+    wanted = {(item["start_time"], item["end_time"]): item for item in slots}
+    kept: list[TimeSlot] = []
+    changed: list[TimeSlot] = []
+    gone: list[int] = []
+    for slot in TimeSlot.objects.filter(day=day, owner=owner).order_by("id"):
+        item = wanted.pop((slot.start_time, slot.end_time), None)
+        if item is None:
+            gone.append(slot.pk)
+            continue
+        if slot.preference != item["preference"]:
+            slot.preference = item["preference"]
+            changed.append(slot)
+        kept.append(slot)
+    TimeSlot.objects.filter(pk__in=gone).delete()
+    TimeSlot.objects.bulk_update(changed, ["preference"])
+    with _constraints_as_400(SLOT_ORDER):
+        created = TimeSlot.objects.bulk_create(_new_slots(day, owner.pk, list(wanted.values())))
+    return _owned_by(sorted(kept + created, key=lambda s: (s.start_time, s.end_time, s.pk)), owner)
+
+
 @transaction.atomic
 def timeslot_delete(*, timeslot: TimeSlot) -> None:
     """Delete a slot; 409 while the meeting is finalized."""

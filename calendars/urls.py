@@ -15,7 +15,7 @@ from calendars.views import (
 
 calendar_list = CalendarViewSet.as_view({"get": "list", "post": "create"})
 calendar_detail = CalendarViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"})
-timeslot_list = TimeSlotViewSet.as_view({"get": "list", "post": "create"})
+timeslot_list = TimeSlotViewSet.as_view({"get": "list", "post": "create", "put": "replace"})
 timeslot_detail = TimeSlotViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"})
 
 urlpatterns = [

@@ -213,6 +213,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("post", "/calendars/{calendar_id}/day/{day_id}/timeslot/"): Row(
         cells(pending=403, participant=201, owner=201), params=DAY, body=SLOT_BODY
     ),
+    ("put", "/calendars/{calendar_id}/day/{day_id}/timeslot/"): Row(
+        cells(pending=403, participant=200, owner=200), params=DAY, body=lambda w, actor: [SLOT_BODY(w, actor)]
+    ),
     ("get", "/calendars/{calendar_id}/day/{day_id}/timeslot/{id}/"): Row(
         cells(pending=200, participant=200, owner=200), params=SLOT
     ),
