@@ -30,6 +30,7 @@ __all__ = [
     "ReasonCode",
     "Score",
     "Slot",
+    "SlotFields",
     "Suggestion",
     "SuggestionResult",
     "availability_grid",
@@ -78,6 +79,10 @@ class Slot(NamedTuple):
     start: time
     end: time
     preference: Preference = Preference.YES
+
+
+# A slot's fields in order, as a `Slot` or a plain tuple (what the availability grid reads).
+SlotFields = tuple[str, date, time, time, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,17 +530,20 @@ class GridDay:
     intervals: list[GridInterval]
 
 
-def availability_grid(*, days: Sequence[CandidateDay], members: Iterable[str], slots: Iterable[Slot]) -> list[GridDay]:
+def availability_grid(
+    *, days: Sequence[CandidateDay], members: Iterable[str], slots: Iterable[SlotFields]
+) -> list[GridDay]:
     """Per day (in the order given), who is available when: one sweep over the sorted slot boundaries.
 
-    A person is "yes" at a moment covered by one of their "yes" slots, else "if need be" when covered by
-    one of their "if need be" slots. Boundaries fall exactly at slot starts and ends; touching slots of one
-    person with the same preference make one stretch. Slots of non-members and of other dates are left out.
-    O(n log n) in the number of slots, plus the size of the answer. Raises ValueError on nonsense input.
+    `slots` are `Slot`s, or plain tuples of the same fields. A person is "yes" at a moment covered by one
+    of their "yes" slots, else "if need be" when covered by one of their "if need be" slots. Boundaries
+    fall exactly at slot starts and ends; touching slots of one person with the same preference make one
+    stretch. Slots of non-members and of other dates are left out. O(n log n) in the number of slots, plus
+    the size of the answer. Raises ValueError on nonsense input.
     """
     names = sorted(dict.fromkeys(members), key=_sort_key)
     index = {name: i for i, name in enumerate(names)}
-    # Per day, the boundaries at each moment, each an int: person << 2 | (1 if "if need be") << 1 | (1 if a start).
+    # Per day, the boundaries at each moment, each an int: person << 2 | (2 if "if need be") | (1 if a start).
     by_date: dict[date, defaultdict[int, list[int]]] = {}
     for day in days:
         if day.date in by_date:
@@ -543,47 +551,59 @@ def availability_grid(*, days: Sequence[CandidateDay], members: Iterable[str], s
         by_date[day.date] = defaultdict(list)
     micros: dict[time, int] = {}  # times repeat a lot: each is converted once
     for owner, the_date, start_time, end_time, preference in slots:
-        start = micros.get(start_time)
-        if start is None:
+        try:
+            start, end = micros[start_time], micros[end_time]
+        except KeyError:
             start = micros[start_time] = _us(start_time)
-        end = micros.get(end_time)
-        if end is None:
             end = micros[end_time] = _us(end_time)
         if start >= end:
             raise ValueError(f"Slot of {owner} on {the_date.isoformat()} does not start before it ends.")
-        if preference not in _PREFERENCES:
+        kind = _KIND_BITS.get(preference)
+        if kind is None:
             raise ValueError(f"Unknown preference {preference!r}.")
         boundaries = by_date.get(the_date)
         person = index.get(owner)
         if boundaries is None or person is None:
             continue
-        code = person << 2 | (preference == Preference.IF_NEED_BE) << 1
+        code = person << 2 | kind
         boundaries[start].append(code | 1)
         boundaries[end].append(code)
     times: dict[int, time] = {}
     return [GridDay(day=day, intervals=_sweep(by_date[day.date], names, times)) for day in days]
 
 
+_KIND_BITS = {Preference.YES: 0, Preference.IF_NEED_BE: 2}
+# What a boundary does to its person's counter (the low bits count "yes" slots, the high bits "if need be"
+# ones), by its two low bits: a "yes" end, a "yes" start, an "if need be" end, an "if need be" start.
+_IF_NEED_BE_ONE = 1 << 20
+_DELTAS = (-1, 1, -_IF_NEED_BE_ONE, _IF_NEED_BE_ONE)
+_YES_MASK = _IF_NEED_BE_ONE - 1
+
+
 def _sweep(boundaries: dict[int, list[int]], names: list[str], times: dict[int, time]) -> list[GridInterval]:
-    # Per person and preference, how many of their slots cover the current moment; per person what they are
-    # (0 not available, 1 yes, 2 if need be); who is yes and who if need be, as sorted person numbers.
-    covering = [0] * (2 * len(names))
+    # Per person, how many of their slots of each preference cover the current moment (one counter), and
+    # what they are now: 0 not available, 1 yes, 2 if need be; who is yes and who if need be, as sorted
+    # person numbers (numbered in username order).
+    counters = [0] * len(names)
     status = [0] * len(names)
     yes: list[int] = []
     if_need_be: list[int] = []
     intervals: list[GridInterval] = []
     opened = 0
     for at in sorted(boundaries):
-        touched = set()
         # Every boundary at one moment is applied before looking at the state: touching slots leave no gap.
+        touched = set()
         for code in boundaries[at]:
-            covering[code >> 1] += 1 if code & 1 else -1
-            touched.add(code >> 2)
+            person = code >> 2
+            counters[person] += _DELTAS[code & 3]
+            touched.add(person)
         changes = []
         for person in touched:
-            now = 1 if covering[2 * person] else 2 if covering[2 * person + 1] else 0
-            if now != status[person]:
-                changes.append((person, status[person], now))
+            counter = counters[person]
+            now = 1 if counter & _YES_MASK else 2 if counter else 0
+            before = status[person]
+            if now != before:
+                changes.append((person, before, now))
                 status[person] = now
         if not changes:
             continue

@@ -153,21 +153,17 @@ def availability_body(*, calendar: Calendar) -> dict[str, Any]:
         )
     )
     days: dict[int, CandidateDay] = {}
-    for pk, date, ranking, *_ in rows:
+    for pk, date, ranking, _, _, _, _ in rows:
         if pk not in days:
             days[pk] = CandidateDay(_parsed(date, datetime.date), ranking)
-    times: dict[Any, datetime.time] = {}  # times repeat a lot: each distinct one is parsed once
-
-    def clock(value) -> datetime.time:
-        found = times.get(value)
-        if found is None:
-            found = times[value] = _parsed(value, datetime.time)
-        return found
-
-    # A generator, so each slot is dropped once the sweep has read it: 30,000 of them kept alive would
-    # wake the garbage collector's full pass (the plain row tuples are untracked, named tuples are not).
+    dates = {pk: day.date for pk, day in days.items()}
+    # Times repeat a lot (a few dozen distinct ones in thousands of slots): each is parsed once.
+    distinct = {start for _, _, _, _, start, _, _ in rows} | {end for _, _, _, _, _, end, _ in rows}
+    times = {value: _parsed(value, datetime.time) for value in distinct if value is not None}
+    # Plain tuples in `Slot`'s field order, handed over one by one: 30,000 named tuples kept alive in a list
+    # would wake the garbage collector's full pass (plain tuples of plain values are untracked at once).
     slots = (
-        Slot(owners[owner_id], days[pk].date, clock(start), clock(end), preference)
+        (owners[owner_id], dates[pk], times[start], times[end], preference)
         for pk, _, _, owner_id, start, end, preference in rows
         if owner_id in owners  # NULLs for a day without slots; someone no longer a member
     )
