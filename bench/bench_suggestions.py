@@ -1,7 +1,9 @@
-"""Benchmark of the best meeting times: the pure computation (calendars.scheduling), then the whole endpoint.
+"""Benchmark of the best meeting times and the availability grid: the pure computations (calendars.scheduling),
+then the whole endpoints.
 
-The endpoint figure is `GET /calendars/{id}/suggestions/` through Django's test Client (JWT auth, the
-queries, the computation, the JSON) against a temporary SQLite database filled with the same data.
+The endpoint figures are `GET /calendars/{id}/suggestions/` and `GET /calendars/{id}/availability/` through
+Django's test Client (JWT auth, the queries, the computation, the JSON) against a temporary SQLite database
+filled with the same data. A third of the slots are "if need be".
 
 Run: .venv/bin/python bench/bench_suggestions.py [--participants 100 --days 30 --slots 10 --runs 5 --no-endpoint]
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from calendars.scheduling import CandidateDay, Slot, suggest_meeting_times
+from calendars.scheduling import CandidateDay, Preference, Slot, availability_grid, suggest_meeting_times
 
 
 def build_inputs(*, participants: int, days: int, slots: int, seed: int = 6) -> dict:
@@ -36,7 +38,10 @@ def build_inputs(*, participants: int, days: int, slots: int, seed: int = 6) -> 
         for person in people:
             bounds = sorted(rng.sample(quarters, 2 * slots))
             for start, end in zip(bounds[::2], bounds[1::2], strict=True):
-                all_slots.append(Slot(person, day.date, time(*divmod(start * 15, 60)), time(*divmod(end * 15, 60))))
+                preference = Preference.IF_NEED_BE if rng.random() < 1 / 3 else Preference.YES
+                all_slots.append(
+                    Slot(person, day.date, time(*divmod(start * 15, 60)), time(*divmod(end * 15, 60)), preference)
+                )
     return {
         "time_zone": "Europe/Berlin",
         "days": candidate_days,
@@ -54,6 +59,17 @@ def median_seconds(inputs: dict, *, runs: int, **params) -> tuple[float, int]:
         result = suggest_meeting_times(**inputs, **params)
         timings.append(clock.perf_counter() - started)
     return statistics.median(timings), len(result.suggestions)
+
+
+def grid_seconds(inputs: dict, *, runs: int) -> tuple[float, float, int]:
+    """Median and best seconds of the availability grid's computation, and the intervals it found."""
+    members = [inputs["creator"], *inputs["participants"]]
+    timings = []
+    for _ in range(runs):
+        started = clock.perf_counter()
+        grid = availability_grid(days=inputs["days"], members=members, slots=inputs["slots"])
+        timings.append(clock.perf_counter() - started)
+    return statistics.median(timings), min(timings), sum(len(day.intervals) for day in grid)
 
 
 def _fill_database(inputs: dict) -> tuple[int, object]:
@@ -82,7 +98,9 @@ def _fill_database(inputs: dict) -> tuple[int, object]:
     )
     TimeSlot.objects.bulk_create(
         [
-            TimeSlot(day_id=days[s.date], owner=users[s.owner], start_time=s.start, end_time=s.end)
+            TimeSlot(
+                day_id=days[s.date], owner=users[s.owner], start_time=s.start, end_time=s.end, preference=s.preference
+            )
             for s in inputs["slots"]
         ],
         batch_size=5000,
@@ -97,8 +115,8 @@ def _get(client, url: str, params: dict):
     return response
 
 
-def endpoint_seconds(client, url: str, *, runs: int, params: dict) -> tuple[float, int, int]:
-    """Median seconds of the endpoint through Django's test Client, the queries of one request, the suggestions."""
+def endpoint_seconds(client, url: str, *, runs: int, params: dict) -> tuple[list[float], int, object]:
+    """Seconds of each run of the endpoint through Django's test Client, the queries of one request, its answer."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -110,7 +128,7 @@ def endpoint_seconds(client, url: str, *, runs: int, params: dict) -> tuple[floa
         timings.append(clock.perf_counter() - started)
     with CaptureQueriesContext(connection) as queries:
         response = _get(client, url, params)
-    return statistics.median(timings), len(queries), len(response.json()["suggestions"])
+    return timings, len(queries), response
 
 
 def _setup_django(database: Path) -> None:
@@ -147,6 +165,11 @@ def main() -> None:
             f"suggestions (computation): {shape}, duration {params['duration']} min, step {params['step']},"
             f" limit {params['limit']}: median {seconds:.3f} s over {args.runs} runs ({found} suggestions)"
         )
+    seconds, best, intervals = grid_seconds(inputs, runs=args.runs)
+    print(
+        f"availability grid (computation): {shape}: median {seconds:.3f} s, best {best:.3f} s over {args.runs} runs"
+        f" ({intervals} intervals)"
+    )
     if args.no_endpoint:
         return
     with tempfile.TemporaryDirectory() as folder:
@@ -158,12 +181,21 @@ def main() -> None:
         client = Client(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(creator).access_token}")
         url = f"/calendars/{calendar_id}/suggestions/"
         for params in PARAMS:
-            seconds, queries, found = endpoint_seconds(client, url, runs=args.runs, params=params)
+            timings, queries, response = endpoint_seconds(client, url, runs=args.runs, params=params)
             print(
                 f"suggestions (GET endpoint, SQLite): {shape}, duration {params['duration']} min,"
-                f" step {params['step']}, limit {params['limit']}: median {seconds:.3f} s over {args.runs} runs,"
-                f" {queries} queries ({found} suggestions)"
+                f" step {params['step']}, limit {params['limit']}: median {statistics.median(timings):.3f} s"
+                f" over {args.runs} runs,"
+                f" {queries} queries ({len(response.json()['suggestions'])} suggestions)"
             )
+        url = f"/calendars/{calendar_id}/availability/"
+        timings, queries, response = endpoint_seconds(client, url, runs=args.runs, params={})
+        intervals = sum(len(day["intervals"]) for day in response.json()["days"])
+        print(
+            f"availability grid (GET endpoint, SQLite): {shape}: median {statistics.median(timings):.3f} s,"
+            f" best {min(timings):.3f} s over {args.runs} runs, {queries} queries ({intervals} intervals,"
+            f" {len(response.content) / 1e6:.1f} MB of JSON)"
+        )
 
 
 if __name__ == "__main__":

@@ -63,7 +63,8 @@ SELECT
                             'id', t.id,
                             'owner_username', o.username,
                             'start_time', to_char(t.start_time, 'HH24:MI:SS'),
-                            'end_time', to_char(t.end_time, 'HH24:MI:SS')
+                            'end_time', to_char(t.end_time, 'HH24:MI:SS'),
+                            'preference', t.preference
                         ) ORDER BY t.start_time, t.id)
                         FROM calendars_timeslot t JOIN accounts_user o ON o.id = t.owner_id
                         WHERE t.day_id = d.id

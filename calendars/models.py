@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone as django_timezone
 
+from calendars.scheduling import Preference as SchedulingPreference
 from calendars.scheduling import place_meeting
 
 # Bounds a client hits as a clear 400 (see docs/calendars.md).
@@ -145,6 +146,13 @@ def format_slot(start: datetime.time, end: datetime.time) -> str:
     return f"{start:%H:%M:%S}-{end:%H:%M:%S}"
 
 
+class Preference(models.TextChoices):
+    """`PreferenceEnum`: how a person gives a timeslot (the values of calendars.scheduling.Preference)."""
+
+    YES = SchedulingPreference.YES.value, "available"
+    IF_NEED_BE = SchedulingPreference.IF_NEED_BE.value, "available if need be (would rather not)"
+
+
 class TimeSlot(models.Model):
     """One owner's availability on a day, as wall-clock times in the calendar's zone."""
 
@@ -152,11 +160,16 @@ class TimeSlot(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="timeslots")
     start_time = models.TimeField()
     end_time = models.TimeField()
+    # The database default too, so rows written by code that predates the column (a rolling deploy) are "yes".
+    preference = models.CharField(
+        max_length=10, choices=Preference.choices, default=Preference.YES, db_default=Preference.YES
+    )
 
     class Meta:
         ordering = ["start_time", "end_time", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(start_time__lt=F("end_time")), name="timeslot_start_before_end"),
+            models.CheckConstraint(condition=Q(preference__in=Preference.values), name="timeslot_preference_valid"),
         ]
         indexes = [models.Index(fields=["day", "owner", "start_time"], name="timeslot_day_owner_start")]
 

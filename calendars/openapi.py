@@ -15,7 +15,9 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
+from calendars.models import MAX_TIMESLOTS_PER_OWNER_PER_DAY
 from calendars.serializers import (
+    AvailabilitySerializer,
     CalendarCreateSerializer,
     CalendarEditSerializer,
     CalendarSerializer,
@@ -23,9 +25,11 @@ from calendars.serializers import (
     FinalizeSerializer,
     SuggestionListSerializer,
     SuggestionQuerySerializer,
+    TimeSlotBatchSerializer,
+    TimeSlotBulkItemSerializer,
     TimeSlotSerializer,
 )
-from oneonone.schema import ERROR_REF
+from oneonone.schema import ERROR_REF, VALIDATION_REF
 
 CALENDAR_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The calendar's id.")
 IN_CALENDAR = OpenApiParameter("calendar_id", int, OpenApiParameter.PATH, description="The calendar's id.")
@@ -89,6 +93,68 @@ EDIT_EXAMPLE = OpenApiExample(
     request_only=True,
 )
 SLOT_EXAMPLE = OpenApiExample("Morning", value={"start_time": "09:00", "end_time": "10:30"}, request_only=True)
+SLOTS_EXAMPLE = OpenApiExample(
+    "Several at once",
+    value=[
+        {"start_time": "09:00", "end_time": "10:30"},
+        {"start_time": "10:30", "end_time": "12:00", "preference": "if_need_be"},
+    ],
+    request_only=True,
+)
+DAY_EXAMPLE = OpenApiExample(
+    "My whole day",
+    value=[
+        {"start_time": "09:00", "end_time": "12:00"},
+        {"start_time": "14:00", "end_time": "15:30", "preference": "if_need_be"},
+    ],
+    request_only=True,
+)
+MY_DAY_EXAMPLE = OpenApiExample(
+    "My slots after the save",
+    value=[
+        {"id": 41, "owner_username": "alice", "start_time": "09:00:00", "end_time": "12:00:00", "preference": "yes"},
+        {
+            "id": 57,
+            "owner_username": "alice",
+            "start_time": "14:00:00",
+            "end_time": "15:30:00",
+            "preference": "if_need_be",
+        },
+    ],
+    response_only=True,
+)
+BATCH_INVALID = OpenApiResponse(
+    VALIDATION_REF,
+    description=(
+        "Invalid input, nothing written. In an array, errors are keyed by the index of the item (from 0); "
+        "a rule about the whole array (too many, not an array) is under `non_field_errors`."
+    ),
+    examples=[
+        OpenApiExample(
+            "The third item ends before it starts",
+            value={"2": {"end_time": ["End time must be after start time."]}},
+        ),
+        OpenApiExample(
+            "The second item overlaps the first",
+            value={"1": {"non_field_errors": ["Overlaps your timeslot 09:00:00-10:30:00 on this day."]}},
+        ),
+    ],
+)
+TIMESLOT_REF = {"$ref": "#/components/schemas/TimeSlot"}
+# The seed contract names `TimeSlot` as this operation's body, so one slot comes first; an array of them is the
+# other form, in JSON only (a form body has no arrays).
+ONE_OR_MORE_SLOTS = {
+    "oneOf": [
+        TIMESLOT_REF,
+        {
+            "type": "array",
+            "items": TIMESLOT_REF,
+            "minItems": 1,
+            "maxItems": MAX_TIMESLOTS_PER_OWNER_PER_DAY,
+            "description": "Several of my slots at once, all or nothing; answered as an array in the same order.",
+        },
+    ]
+}
 
 
 calendar_viewset = extend_schema_view(
@@ -167,14 +233,28 @@ timeslot_viewset = extend_schema_view(
     ),
     create=extend_schema(
         operation_id="calendars_day_timeslot_create",
-        summary="Add my timeslot to a day",
+        summary="Add my timeslot (or several) to a day",
         description=(
             "The creator and participants add their own availability; it may not overlap another of "
-            "their slots on that day (touching is fine), at most 48 per person per day. 409 while the "
-            "meeting is finalized."
+            "their slots on that day (touching is fine), at most 48 per person per day. `preference` is "
+            "`yes` (left out) or `if_need_be`. 409 while the meeting is finalized.\n\n"
+            "A JSON array of slots adds them all or none: every item is checked first, against the others "
+            "and my slots on the day, and a bad one refuses the whole body with a 400 keyed by its index "
+            '(`{"2": {"end_time": ["..."]}}`). Answers 201 with one slot, or the array of slots created in '
+            "the order sent."
         ),
-        responses={201: TimeSlotSerializer, 403: NOT_MEMBER, 409: FINALIZED},
-        examples=[SLOT_EXAMPLE],
+        request={
+            "application/json": ONE_OR_MORE_SLOTS,
+            "application/x-www-form-urlencoded": TimeSlotSerializer,
+            "multipart/form-data": TimeSlotSerializer,
+        },
+        responses={
+            201: OpenApiResponse(ONE_OR_MORE_SLOTS, description="The slot added, or the slots added (an array)."),
+            400: BATCH_INVALID,
+            403: NOT_MEMBER,
+            409: FINALIZED,
+        },
+        examples=[SLOT_EXAMPLE, SLOTS_EXAMPLE],
         tags=["timeslots"],
     ),
     retrieve=extend_schema(
@@ -205,6 +285,33 @@ timeslot_viewset = extend_schema_view(
     ),
 )
 timeslot_parameters = extend_schema(parameters=[IN_CALENDAR, DAY_ID])
+# Not a standard viewset action, so applied to the view's method by name (`@openapi.timeslot_replace`).
+timeslot_replace = extend_schema(
+    operation_id="calendars_day_timeslot_replace",
+    summary="Save my whole day at once",
+    description=(
+        "Replaces all of **my** timeslots on this day with the array sent, in one transaction, and "
+        "answers my slots on the day after the change, earliest first. Same rules as adding a slot "
+        "(creator and participants only, start before end, no overlap among them, touching is fine, "
+        "at most 48), all checked before anything is written: a bad item refuses the whole body with "
+        'a 400 keyed by its index (`{"2": {"end_time": ["..."]}}`). An empty array clears my day. A slot '
+        "whose times are sent again keeps its id (and takes the preference sent). Other members' slots "
+        "are never touched. Two saves of the same day at once end as one of the two bodies, never a mix. "
+        "JSON only (415 otherwise). 409 while the meeting is finalized."
+    ),
+    request={"application/json": TimeSlotBatchSerializer(child=TimeSlotBulkItemSerializer())},
+    responses={
+        # An array written out: on this (list) path drf-spectacular would otherwise paginate a list serializer.
+        200: OpenApiResponse(
+            {"type": "array", "items": TIMESLOT_REF}, description="My slots on the day, earliest first."
+        ),
+        400: BATCH_INVALID,
+        403: NOT_MEMBER,
+        409: FINALIZED,
+    },
+    examples=[DAY_EXAMPLE, MY_DAY_EXAMPLE],
+    tags=["timeslots"],
+)
 
 
 SUGGESTIONS_EXAMPLE = OpenApiExample(
@@ -222,9 +329,17 @@ SUGGESTIONS_EXAMPLE = OpenApiExample(
                 "starts_at": "2030-05-06T10:45:00+02:00",
                 "ends_at": "2030-05-06T11:45:00+02:00",
                 "available": ["ann", "bob", "carol"],
+                "if_need_be": ["bob"],
                 "missing": [],
                 "pending": ["zed"],
-                "score": {"available_count": 3, "participant_total": 4, "day_ranking": 1, "start": "10:45:00"},
+                "score": {
+                    "available_count": 3,
+                    "yes_count": 2,
+                    "if_need_be_count": 1,
+                    "participant_total": 4,
+                    "day_ranking": 1,
+                    "start": "10:45:00",
+                },
             },
             {
                 "date": "2030-05-06",
@@ -233,9 +348,17 @@ SUGGESTIONS_EXAMPLE = OpenApiExample(
                 "starts_at": "2030-05-06T09:00:00+02:00",
                 "ends_at": "2030-05-06T10:00:00+02:00",
                 "available": ["bob", "carol"],
+                "if_need_be": [],
                 "missing": ["ann"],
                 "pending": ["zed"],
-                "score": {"available_count": 2, "participant_total": 4, "day_ranking": 1, "start": "09:00:00"},
+                "score": {
+                    "available_count": 2,
+                    "yes_count": 2,
+                    "if_need_be_count": 0,
+                    "participant_total": 4,
+                    "day_ranking": 1,
+                    "start": "09:00:00",
+                },
             },
         ],
         "reason": None,
@@ -265,9 +388,11 @@ suggestions = extend_schema_view(
         summary="Best meeting times",
         description=(
             "Ranks windows of `duration` minutes (starting every `step` minutes from midnight) on the calendar's "
-            "days from everyone's timeslots. The creator must be available for the whole window; windows are "
-            "ordered by the number of people available, then the day's ranking (1 first), then the earliest "
-            "start, and the top `limit` that do not overlap each other are returned. Pending invitees count as "
+            "days from everyone's timeslots. The creator must be available for the whole window; a person is "
+            "available when their slots of any preference cover it, and counts as `if_need_be` when part of it is "
+            'covered only by "if need be" slots. Windows are ordered by the number of people available, then how '
+            'many of them are "yes", then the day\'s ranking (1 first), then the earliest start, and the top '
+            "`limit` that do not overlap each other are returned. Pending invitees count as "
             "missing and are named in `pending`; rejected invitees are left out. When nothing fits the list is "
             "empty and `reason` says why (200, not an error). Members only: the creator and participants; a "
             "pending invitee gets 403. See docs/scheduling.md for the rule with a worked example."
@@ -275,6 +400,62 @@ suggestions = extend_schema_view(
         parameters=[CALENDAR_ID, SuggestionQuerySerializer],
         responses={200: SuggestionListSerializer, 403: MEMBERS_ONLY},
         examples=[SUGGESTIONS_EXAMPLE, NO_SUGGESTION_EXAMPLE],
+        tags=["scheduling"],
+    )
+)
+
+
+AVAILABILITY_EXAMPLE = OpenApiExample(
+    "Two days",
+    value={
+        "calendar": 7,
+        "timezone": "Europe/Berlin",
+        "members": ["alice", "bob", "carol"],
+        "days": [
+            {
+                "day": 11,
+                "date": "2030-01-02",
+                "ranking": 1,
+                "intervals": [
+                    {
+                        "start_time": "09:00:00",
+                        "end_time": "10:00:00",
+                        "yes": ["alice"],
+                        "if_need_be": ["bob"],
+                        "count": 2,
+                    },
+                    {
+                        "start_time": "10:00:00",
+                        "end_time": "11:30:00",
+                        "yes": ["alice", "carol"],
+                        "if_need_be": ["bob"],
+                        "count": 3,
+                    },
+                    {"start_time": "11:30:00", "end_time": "12:00:00", "yes": ["carol"], "if_need_be": [], "count": 1},
+                ],
+            },
+            {"day": 12, "date": "2030-01-03", "ranking": 2, "intervals": []},
+        ],
+    },
+    response_only=True,
+)
+
+
+availability = extend_schema_view(
+    get=extend_schema(
+        operation_id="calendars_availability",
+        parameters=[CALENDAR_ID],
+        summary="Who is available when (the heat map)",
+        description=(
+            "For each of the calendar's days (by date), the maximal stretches where the same people are "
+            "available with the same preferences, in order: boundaries exactly at slot starts and ends, touching "
+            "slots of one person with one preference make one stretch, stretches where nobody is available are "
+            "left out, a day without slots has an empty list. Times are wall-clock in the calendar's time zone. "
+            "Counts the creator and the participants (`members`). Everyone who sees the calendar reads it: the "
+            "creator, participants and pending invitees; 404 for everyone else."
+        ),
+        responses={200: AvailabilitySerializer},
+        examples=[AVAILABILITY_EXAMPLE],
         tags=["scheduling"],
     )
 )
@@ -424,3 +605,16 @@ feed = extend_schema_view(
         tags=["scheduling"],
     )
 )
+
+
+def require_timeslot_bodies(result, generator, request, public):
+    """Post-processing hook (SPECTACULAR_SETTINGS): the body of `POST .../timeslot/` is required.
+
+    Its JSON form is written out (one slot or an array of them), and drf-spectacular leaves a written-out
+    body optional; the server answers 400 without one.
+    """
+    for item in result.get("paths", {}).values():
+        operation = item.get("post", {})
+        if operation.get("operationId") == "calendars_day_timeslot_create" and "requestBody" in operation:
+            operation["requestBody"]["required"] = True
+    return result

@@ -31,7 +31,7 @@ CALENDAR_COLUMNS = (
     "finalized_start_time",
     "finalized_end_time",
 )
-TIMESLOT_COLUMNS = ("id", "owner__username", "start_time", "end_time")
+TIMESLOT_COLUMNS = ("id", "owner__username", "start_time", "end_time", "preference")
 
 
 def clock(value: datetime.time) -> str:
@@ -58,8 +58,14 @@ def timeslot_rows(queryset: QuerySet[TimeSlot]) -> QuerySet:
 def timeslot_bodies(rows: Iterable[tuple]) -> list[dict[str, Any]]:
     """`TimeSlotSerializer(many=True).data` for rows of `timeslot_rows`."""
     return [
-        {"id": pk, "owner_username": owner, "start_time": clock(start), "end_time": clock(end)}
-        for pk, owner, start, end in rows
+        {
+            "id": pk,
+            "owner_username": owner,
+            "start_time": clock(start),
+            "end_time": clock(end),
+            "preference": preference,
+        }
+        for pk, owner, start, end, preference in rows
     ]
 
 
@@ -95,14 +101,22 @@ def calendar_bodies(rows: Sequence[tuple]) -> list[dict[str, Any]]:
     clocks: dict[datetime.time, str] = {}
     day_id = None
     slots: list[dict[str, Any]] = []
-    for calendar_id, pk, date, ranking, slot_id, owner, start, end in day_rows:
+    for calendar_id, pk, date, ranking, slot_id, owner, start, end, preference in day_rows:
         if pk != day_id:
             day_id, slots = pk, []
             days[calendar_id].append({"id": pk, "date": date.isoformat(), "ranking": ranking, "timeslots": slots})
         if slot_id is not None:
             start_text = clocks.get(start) or clocks.setdefault(start, clock(start))
             end_text = clocks.get(end) or clocks.setdefault(end, clock(end))
-            slots.append({"id": slot_id, "owner_username": owner, "start_time": start_text, "end_time": end_text})
+            slots.append(
+                {
+                    "id": slot_id,
+                    "owner_username": owner,
+                    "start_time": start_text,
+                    "end_time": end_text,
+                    "preference": preference,
+                }
+            )
     participants: dict[int, list[int]] = {pk: [] for pk in calendar_ids}
     accepted = (
         Invitation.objects.filter(calendar_id__in=calendar_ids, status=InvitationStatus.ACCEPTED)

@@ -1,18 +1,20 @@
-"""Best meeting times: a pure computation from days, timeslots and who takes part (no ORM, no database).
+"""Best meeting times and the availability grid: pure computations from days, timeslots and who takes part.
 
-See docs/scheduling.md for the rules. The entry point is `suggest_meeting_times`.
+No ORM, no database. See docs/scheduling.md for the rules. The entry points are `suggest_meeting_times`
+and `availability_grid`.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -20,13 +22,18 @@ __all__ = [
     "MAX_LIMIT",
     "STEPS",
     "CandidateDay",
+    "GridDay",
+    "GridInterval",
     "NoSuggestionReason",
     "NonexistentTimeError",
+    "Preference",
     "ReasonCode",
     "Score",
     "Slot",
+    "SlotFields",
     "Suggestion",
     "SuggestionResult",
+    "availability_grid",
     "place_meeting",
     "suggest_meeting_times",
 ]
@@ -42,6 +49,16 @@ _US_PER_MINUTE = 60_000_000
 _CREATOR_WEIGHT = 1 << 40
 
 
+class Preference(StrEnum):
+    """How a person gives a timeslot: `yes`, or `if_need_be` (they can, but would rather not)."""
+
+    YES = "yes"
+    IF_NEED_BE = "if_need_be"
+
+
+_PREFERENCES = frozenset(Preference)
+
+
 @dataclass(frozen=True, slots=True)
 class CandidateDay:
     """A candidate day of the calendar; ranking 1 is the most preferred."""
@@ -50,21 +67,31 @@ class CandidateDay:
     ranking: int
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One owner's availability: wall-clock times on `date` in the calendar's zone, start < end."""
+class Slot(NamedTuple):
+    """One owner's availability: wall-clock times on `date` in the calendar's zone, start < end.
+
+    A named tuple rather than a frozen dataclass: a calendar holds tens of thousands, made from database
+    rows on every request, and a tuple is made several times faster.
+    """
 
     owner: str
     date: date
     start: time
     end: time
+    preference: Preference = Preference.YES
+
+
+# A slot's fields in order, as a `Slot` or a plain tuple (what the availability grid reads).
+SlotFields = tuple[str, date, time, time, str]
 
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    """The parts that decided the order: more available first, then day ranking, then earlier start."""
+    """The parts that decided the order: more available, then more of them "yes", then day ranking, then start."""
 
     available_count: int
+    yes_count: int
+    if_need_be_count: int
     participant_total: int
     day_ranking: int
     start: time
@@ -72,6 +99,8 @@ class Score:
     def as_dict(self) -> dict[str, Any]:
         return {
             "available_count": self.available_count,
+            "yes_count": self.yes_count,
+            "if_need_be_count": self.if_need_be_count,
             "participant_total": self.participant_total,
             "day_ranking": self.day_ranking,
             "start": self.start.isoformat(),
@@ -88,6 +117,7 @@ class Suggestion:
     starts_at: datetime
     ends_at: datetime
     available: tuple[str, ...]
+    if_need_be: tuple[str, ...]
     missing: tuple[str, ...]
     pending: tuple[str, ...]
     score: Score
@@ -101,6 +131,7 @@ class Suggestion:
             "starts_at": self.starts_at.isoformat(),
             "ends_at": self.ends_at.isoformat(),
             "available": list(self.available),
+            "if_need_be": list(self.if_need_be),
             "missing": list(self.missing),
             "pending": list(self.pending),
             "score": self.score.as_dict(),
@@ -233,9 +264,21 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
 @dataclass(slots=True)
 class _DayPlan:
     day: CandidateDay
-    # Per person, grid-index ranges [lo, hi] of window starts that fit inside one of their merged intervals.
+    # Per person, grid-index ranges [lo, hi] of window starts that fit inside one of their merged intervals:
+    # of all their slots (available), and of their "yes" slots alone (available and glad to).
     starts: list[tuple[int, int, str]]
+    yes_starts: list[tuple[int, int, str]]
     chosen: list[int]
+
+
+def _start_ranges(intervals: list[tuple[int, int]], step_us: int, duration_us: int) -> Iterator[tuple[int, int]]:
+    """Grid-index ranges [lo, hi] of the starts of windows that fit inside one of the merged intervals."""
+    for start, end in _merge(intervals):
+        # Feasible starts s satisfy start <= s and s + duration <= end; keep those on the grid.
+        lo = -(-start // step_us)
+        hi = (end - duration_us) // step_us
+        if lo <= hi:
+            yield lo, hi
 
 
 def suggest_meeting_times(
@@ -252,7 +295,9 @@ def suggest_meeting_times(
 ) -> SuggestionResult:
     """Top `limit` non-overlapping windows of `duration` minutes (starts on the `step` grid), best first.
 
-    Raises ValueError on nonsense input (bad duration, step, limit, zone, duplicate dates or users, start >= end).
+    A person is available for a window covered by their slots of any preference, and "yes" when their
+    "yes" slots alone cover it. Raises ValueError on nonsense input (bad duration, step, limit, zone,
+    preference, duplicate dates or users, start >= end).
     """
     _validate(duration=duration, step=step, limit=limit)
     zone = _zone(time_zone)
@@ -279,71 +324,81 @@ def suggest_meeting_times(
 
     # Group by day and owner; slots of non-members (pending, rejected, strangers) and of other dates do not count.
     raw: dict[date, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    raw_yes: dict[date, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     creator_has_slots = False
     anyone_has_slots = False
     for slot in slots:
         start, end = _us(slot.start), _us(slot.end)
         if start >= end:
             raise ValueError(f"Slot of {slot.owner} on {slot.date.isoformat()} does not start before it ends.")
+        if slot.preference not in _PREFERENCES:
+            raise ValueError(f"Unknown preference {slot.preference!r}.")
         if slot.owner not in members or slot.date not in by_date:
             continue
         raw[slot.date][slot.owner].append((start, end))
+        if slot.preference == Preference.YES:
+            raw_yes[slot.date][slot.owner].append((start, end))
         anyone_has_slots = True
         creator_has_slots = creator_has_slots or slot.owner == creator
 
     plans: list[_DayPlan] = []
-    heap: list[tuple[int, int, int, int, int, int]] = []
+    heap: list[tuple[int, int, int, int, int, int, int]] = []
     for the_date, owners in raw.items():
         if creator not in owners:
             continue
-        plan = _DayPlan(day=by_date[the_date], starts=[], chosen=[])
+        plan = _DayPlan(day=by_date[the_date], starts=[], yes_starts=[], chosen=[])
+        # Two counters swept together: who is available (the creator weighing more than everyone else
+        # together), and how many of them are "yes".
         deltas: dict[int, int] = defaultdict(int)
+        yes_deltas: dict[int, int] = defaultdict(int)
         for owner, intervals in owners.items():
             weight = _CREATOR_WEIGHT if owner == creator else 1
-            for start, end in _merge(intervals):
-                # Feasible starts s satisfy start <= s and s + duration <= end; keep those on the grid.
-                lo = -(-start // step_us)
-                hi = (end - duration_us) // step_us
-                if lo <= hi:
-                    plan.starts.append((lo, hi, owner))
-                    deltas[lo] += weight
-                    deltas[hi + 1] -= weight
+            for lo, hi in _start_ranges(intervals, step_us, duration_us):
+                plan.starts.append((lo, hi, owner))
+                deltas[lo] += weight
+                deltas[hi + 1] -= weight
+            for lo, hi in _start_ranges(raw_yes[the_date].get(owner, []), step_us, duration_us):
+                plan.yes_starts.append((lo, hi, owner))
+                yes_deltas[lo] += 1
+                yes_deltas[hi + 1] -= 1
         index = len(plans)
         plans.append(plan)
-        # Sweep the boundaries: between two consecutive ones the set of available people is constant.
-        counter = 0
-        positions = sorted(deltas)
+        # Sweep the boundaries: between two consecutive ones the available people and the "yes" ones are constant.
+        counter = yes = 0
+        positions = sorted(deltas.keys() | yes_deltas.keys())
         for position, following in pairwise(positions):
-            counter += deltas[position]
+            counter += deltas.get(position, 0)
+            yes += yes_deltas.get(position, 0)
             if counter >= _CREATOR_WEIGHT:
                 others = counter - _CREATOR_WEIGHT
-                # Heap key: more people first, better ranking, earlier date, earlier start; then the segment.
-                heap.append((-others, plan.day.ranking, the_date.toordinal(), position, following - 1, index))
+                # Heap key: more people first, more of them "yes", better ranking, earlier date, earlier start;
+                # then the segment.
+                heap.append((-others, -yes, plan.day.ranking, the_date.toordinal(), position, following - 1, index))
     heapq.heapify(heap)
 
     # Greedy in rank order. Each heap entry is a segment with the earliest start not yet ruled out; its key is
     # a lower bound of the segment's best remaining window, so a popped start that is still free is the best.
     chosen: list[tuple[_DayPlan, int, datetime, datetime]] = []
     while heap and len(chosen) < limit:
-        neg_others, ranking, ordinal, popped, last, index = heapq.heappop(heap)
+        neg_others, neg_yes, ranking, ordinal, popped, last, index = heapq.heappop(heap)
         plan = plans[index]
         start = _first_free(popped, plan.chosen, gap)
         if start > last:
             continue
         if start != popped:
             # Pushed back with its new key: another segment may now hold a better window.
-            heapq.heappush(heap, (neg_others, ranking, ordinal, start, last, index))
+            heapq.heappush(heap, (neg_others, neg_yes, ranking, ordinal, start, last, index))
             continue
         placed = _resolve(plan.day.date, start * step_us, duration_us, zone)
         if placed is None:
             # The wall-clock window crosses a DST gap or cannot last `duration`: try the next grid start.
             if start + 1 <= last:
-                heapq.heappush(heap, (neg_others, ranking, ordinal, start + 1, last, index))
+                heapq.heappush(heap, (neg_others, neg_yes, ranking, ordinal, start + 1, last, index))
             continue
         chosen.append((plan, start, *placed))
         plan.chosen.append(start)
         if start + gap <= last:
-            heapq.heappush(heap, (neg_others, ranking, ordinal, start + gap, last, index))
+            heapq.heappush(heap, (neg_others, neg_yes, ranking, ordinal, start + gap, last, index))
 
     if not chosen:
         return SuggestionResult(suggestions=[], reason=_reason(anyone_has_slots, creator_has_slots, duration, step))
@@ -353,7 +408,9 @@ def suggest_meeting_times(
     suggestions = []
     for plan, start, starts_at, ends_at in chosen:
         here = {owner for lo, hi, owner in plan.starts if lo <= start <= hi}
+        glad = {owner for lo, hi, owner in plan.yes_starts if lo <= start <= hi}
         available = tuple(sorted(here, key=_sort_key))
+        if_need_be = tuple(sorted(here - glad, key=_sort_key))
         missing = tuple(sorted((p for p in participants if p not in here), key=_sort_key))
         start_time = _time(start * step_us)
         suggestions.append(
@@ -364,10 +421,13 @@ def suggest_meeting_times(
                 starts_at=starts_at,
                 ends_at=ends_at,
                 available=available,
+                if_need_be=if_need_be,
                 missing=missing,
                 pending=pending_sorted,
                 score=Score(
                     available_count=len(available),
+                    yes_count=len(available) - len(if_need_be),
+                    if_need_be_count=len(if_need_be),
                     participant_total=total,
                     day_ranking=plan.day.ranking,
                     start=start_time,
@@ -435,3 +495,138 @@ def place_meeting(*, time_zone: str | tzinfo, day: date, start: time, end: time)
     # No placement lasts what the wall clock says (the window spans a change): the meeting runs
     # from the first time the start is shown to the last time the end is shown.
     return starts[0].astimezone(zone), ends[-1].astimezone(zone)
+
+
+# The availability grid ---------------------------------------------------------------------------------------
+
+
+class GridInterval(NamedTuple):
+    """A maximal stretch of a day where the same people are available with the same preferences."""
+
+    start: time
+    end: time
+    yes: tuple[str, ...]
+    if_need_be: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.yes) + len(self.if_need_be)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start_time": self.start.isoformat("seconds"),
+            "end_time": self.end.isoformat("seconds"),
+            "yes": list(self.yes),
+            "if_need_be": list(self.if_need_be),
+            "count": self.count,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GridDay:
+    """A candidate day and its stretches of availability, in order (none where nobody is available)."""
+
+    day: CandidateDay
+    intervals: list[GridInterval]
+
+
+def availability_grid(
+    *, days: Sequence[CandidateDay], members: Iterable[str], slots: Iterable[SlotFields]
+) -> list[GridDay]:
+    """Per day (in the order given), who is available when: one sweep over the sorted slot boundaries.
+
+    `slots` are `Slot`s, or plain tuples of the same fields. A person is "yes" at a moment covered by one
+    of their "yes" slots, else "if need be" when covered by one of their "if need be" slots. Boundaries
+    fall exactly at slot starts and ends; touching slots of one person with the same preference make one
+    stretch. Slots of non-members and of other dates are left out. O(n log n) in the number of slots, plus
+    the size of the answer. Raises ValueError on nonsense input.
+    """
+    names = sorted(dict.fromkeys(members), key=_sort_key)
+    index = {name: i for i, name in enumerate(names)}
+    # Per day, the boundaries at each moment, each an int: person << 2 | (2 if "if need be") | (1 if a start).
+    by_date: dict[date, defaultdict[int, list[int]]] = {}
+    for day in days:
+        if day.date in by_date:
+            raise ValueError(f"Duplicate day {day.date.isoformat()}.")
+        by_date[day.date] = defaultdict(list)
+    micros: dict[time, int] = {}  # times repeat a lot: each is converted once
+    for owner, the_date, start_time, end_time, preference in slots:
+        try:
+            start, end = micros[start_time], micros[end_time]
+        except KeyError:
+            start = micros[start_time] = _us(start_time)
+            end = micros[end_time] = _us(end_time)
+        if start >= end:
+            raise ValueError(f"Slot of {owner} on {the_date.isoformat()} does not start before it ends.")
+        kind = _KIND_BITS.get(preference)
+        if kind is None:
+            raise ValueError(f"Unknown preference {preference!r}.")
+        boundaries = by_date.get(the_date)
+        person = index.get(owner)
+        if boundaries is None or person is None:
+            continue
+        code = person << 2 | kind
+        boundaries[start].append(code | 1)
+        boundaries[end].append(code)
+    times: dict[int, time] = {}
+    return [GridDay(day=day, intervals=_sweep(by_date[day.date], names, times)) for day in days]
+
+
+_KIND_BITS = {Preference.YES: 0, Preference.IF_NEED_BE: 2}
+# What a boundary does to its person's counter (the low bits count "yes" slots, the high bits "if need be"
+# ones), by its two low bits: a "yes" end, a "yes" start, an "if need be" end, an "if need be" start.
+_IF_NEED_BE_ONE = 1 << 20
+_DELTAS = (-1, 1, -_IF_NEED_BE_ONE, _IF_NEED_BE_ONE)
+_YES_MASK = _IF_NEED_BE_ONE - 1
+
+
+def _sweep(boundaries: dict[int, list[int]], names: list[str], times: dict[int, time]) -> list[GridInterval]:
+    # Per person, how many of their slots of each preference cover the current moment (one counter), and
+    # what they are now: 0 not available, 1 yes, 2 if need be; who is yes and who if need be, as sorted
+    # person numbers (numbered in username order).
+    counters = [0] * len(names)
+    status = [0] * len(names)
+    yes: list[int] = []
+    if_need_be: list[int] = []
+    intervals: list[GridInterval] = []
+    opened = 0
+    for at in sorted(boundaries):
+        # Every boundary at one moment is applied before looking at the state: touching slots leave no gap.
+        touched = set()
+        for code in boundaries[at]:
+            person = code >> 2
+            counters[person] += _DELTAS[code & 3]
+            touched.add(person)
+        changes = []
+        for person in touched:
+            counter = counters[person]
+            now = 1 if counter & _YES_MASK else 2 if counter else 0
+            before = status[person]
+            if now != before:
+                changes.append((person, before, now))
+                status[person] = now
+        if not changes:
+            continue
+        if yes or if_need_be:
+            intervals.append(
+                GridInterval(
+                    _clock(opened, times),
+                    _clock(at, times),
+                    tuple([names[i] for i in yes]),
+                    tuple([names[i] for i in if_need_be]),
+                )
+            )
+        for person, before, now in changes:
+            if before:
+                (yes if before == 1 else if_need_be).remove(person)
+            if now:
+                bisect.insort(yes if now == 1 else if_need_be, person)
+        opened = at
+    return intervals
+
+
+def _clock(us: int, times: dict[int, time]) -> time:
+    found = times.get(us)
+    if found is None:
+        found = times[us] = _time(us)
+    return found

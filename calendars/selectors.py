@@ -7,18 +7,19 @@ calendars.read_models.
 
 from __future__ import annotations
 
+import datetime
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import CharField, Func, QuerySet
 from django.http import Http404
 
 from calendars import read_models
 from calendars.models import Calendar, Day, FeedToken, Invitation, InvitationStatus, TimeSlot
-from calendars.scheduling import CandidateDay, Slot
+from calendars.scheduling import CandidateDay, Slot, availability_grid
 
 User = get_user_model()
 
@@ -95,10 +96,10 @@ def scheduling_inputs(*, calendar: Calendar) -> SchedulingInputs:
     dates = {pk: date for pk, date, _ in days}
     owners = {calendar.creator_id: calendar.creator.username, **accepted}
     slots = [
-        Slot(owners[owner_id], dates[day_id], start, end)
-        for owner_id, day_id, start, end in TimeSlot.objects.filter(
+        Slot(owners[owner_id], dates[day_id], start, end, preference)
+        for owner_id, day_id, start, end, preference in TimeSlot.objects.filter(
             day__calendar=calendar, owner_id__in=owners
-        ).values_list("owner_id", "day_id", "start_time", "end_time")
+        ).values_list("owner_id", "day_id", "start_time", "end_time", "preference")
     ]
     return SchedulingInputs(
         calendar=calendar,
@@ -107,6 +108,81 @@ def scheduling_inputs(*, calendar: Calendar) -> SchedulingInputs:
         pending=pending,
         slots=slots,
     )
+
+
+class _Raw(Func):
+    """A date or time column as the database gives it, without the per-row converters of SQLite.
+
+    SQLite stores dates and times as ISO text, which its adapter converts row by row in Python (30,000
+    rows cost more than the whole sweep): read as text, each distinct value is parsed once. PostgreSQL's
+    adapter converts in C and answers date and time objects.
+    """
+
+    template = "%(expressions)s"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS text)", **extra_context)
+
+
+def _parsed(value, kind):
+    return value if isinstance(value, kind) else kind.fromisoformat(value)
+
+
+def availability_body(*, calendar: Calendar) -> dict[str, Any]:
+    """The availability grid of a calendar (loaded with its creator) as its JSON body (`AvailabilitySerializer`).
+
+    Two queries whatever the size: the participants, then the days with every slot on them (one outer
+    join; a day without slots comes once, with NULLs), unsorted: the sweep sorts what it needs.
+    """
+    participants = Invitation.objects.filter(calendar=calendar, status=InvitationStatus.ACCEPTED).values_list(
+        "invitee_id", "invitee__username"
+    )
+    owners = {calendar.creator_id: calendar.creator.username, **dict(participants)}
+    rows = list(
+        Day.objects.filter(calendar=calendar)
+        .order_by()
+        .values_list(
+            "id",
+            _Raw("date"),
+            "ranking",
+            "timeslots__owner_id",
+            _Raw("timeslots__start_time"),
+            _Raw("timeslots__end_time"),
+            "timeslots__preference",
+        )
+    )
+    days: dict[int, CandidateDay] = {}
+    for pk, date, ranking, _, _, _, _ in rows:
+        if pk not in days:
+            days[pk] = CandidateDay(_parsed(date, datetime.date), ranking)
+    dates = {pk: day.date for pk, day in days.items()}
+    # Times repeat a lot (a few dozen distinct ones in thousands of slots): each is parsed once.
+    distinct = {start for _, _, _, _, start, _, _ in rows} | {end for _, _, _, _, _, end, _ in rows}
+    times = {value: _parsed(value, datetime.time) for value in distinct if value is not None}
+    # Plain tuples in `Slot`'s field order, handed over one by one: 30,000 named tuples kept alive in a list
+    # would wake the garbage collector's full pass (plain tuples of plain values are untracked at once).
+    slots = (
+        (owners[owner_id], dates[pk], times[start], times[end], preference)
+        for pk, _, _, owner_id, start, end, preference in rows
+        if owner_id in owners  # NULLs for a day without slots; someone no longer a member
+    )
+    ordered = sorted(days.items(), key=lambda item: (item[1].date, item[0]))
+    grid = availability_grid(days=[day for _, day in ordered], members=owners.values(), slots=slots)
+    return {
+        "calendar": calendar.pk,
+        "timezone": calendar.timezone,
+        "members": sorted(owners.values(), key=lambda name: (name.casefold(), name)),
+        "days": [
+            {
+                "day": pk,
+                "date": day.date.isoformat(),
+                "ranking": day.ranking,
+                "intervals": [interval.as_dict() for interval in found.intervals],
+            }
+            for (pk, day), found in zip(ordered, grid, strict=True)
+        ],
+    }
 
 
 def feed_owner(*, token: str):

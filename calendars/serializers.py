@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -19,6 +19,7 @@ from calendars.models import (
     Day,
     FeedToken,
     InvitationStatus,
+    Preference,
     TimeSlot,
     check_time_order,
     format_slot,
@@ -27,6 +28,7 @@ from calendars.models import (
 from calendars.scheduling import MAX_DURATION, MAX_LIMIT, STEPS, ReasonCode
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+TOO_MANY_SLOTS = f"At most {MAX_TIMESLOTS_PER_OWNER_PER_DAY} timeslots per person per day."
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 
 
@@ -85,20 +87,82 @@ class OffsetDateTimeField(serializers.DateTimeField):
         return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+PREFERENCE_VALUES = ", ".join(f'"{value}"' for value in Preference.values)
+
+
+class PreferenceField(serializers.ChoiceField):
+    """`yes` or `if_need_be`; an unknown value is a 400 that names the allowed ones."""
+
+    default_error_messages = {
+        "invalid_choice": f'"{{input}}" is not a valid preference; use one of {PREFERENCE_VALUES}.'
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            '`yes`: available; `if_need_be`: available, but would rather not. Left out: `"yes"` on a new slot.',
+        )
+        super().__init__(choices=Preference.choices, **kwargs)
+
+
 class TimeSlotSerializer(serializers.ModelSerializer):
     """One person's availability on a day; the owner is always the user who created it."""
 
     owner_username = serializers.CharField(source="owner.username", read_only=True)
     start_time = ClockTimeField()
     end_time = ClockTimeField(help_text="Must be after `start_time` (a slot cannot cross midnight).")
+    preference = PreferenceField(
+        required=False,
+        help_text=(
+            '`yes`: available; `if_need_be`: available, but would rather not. Left out: `"yes"` on a new slot, '
+            "unchanged when a slot is moved."
+        ),
+    )
 
     class Meta:
         model = TimeSlot
-        fields = ["id", "owner_username", "start_time", "end_time"]
+        fields = ["id", "owner_username", "start_time", "end_time", "preference"]
         read_only_fields = ["id"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_time_order(attrs["start_time"], attrs["end_time"])
+        return attrs
+
+
+class TimeSlotBulkItemSerializer(serializers.Serializer):
+    """One of my slots in a whole day saved at once (`PUT .../timeslot/`)."""
+
+    start_time = ClockTimeField()
+    end_time = ClockTimeField(help_text="Must be after `start_time` (a slot cannot cross midnight).")
+    preference = PreferenceField(
+        required=False,
+        default=Preference.YES,
+        help_text="`yes` (the default): available; `if_need_be`: available, but would rather not.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        check_time_order(attrs["start_time"], attrs["end_time"])
+        return attrs
+
+
+# `many=False`: the schema shows the array itself, and its examples as given (not wrapped in another list).
+@extend_schema_serializer(many=False)
+class TimeSlotBatchSerializer(serializers.ListSerializer):
+    """Several of my slots of one day in one body: each valid, none overlapping another, at most 48.
+
+    Errors are keyed by the index of the item (from 0), as for every list in this API.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", MAX_TIMESLOTS_PER_OWNER_PER_DAY)
+        super().__init__(*args, **kwargs)
+        self.error_messages["max_length"] = TOO_MANY_SLOTS
+        self.error_messages["empty"] = "Send at least one timeslot."
+
+    def validate(self, attrs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        errors = _new_slot_errors(attrs)
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 
@@ -147,7 +211,7 @@ def _days_field(**kwargs) -> DaySerializer:
 def _new_slot_errors(slots: list[dict[str, Any]]) -> dict:
     """Errors for one person's new slots of one day (too many, or overlapping), keyed like DRF's list errors."""
     if len(slots) > MAX_TIMESLOTS_PER_OWNER_PER_DAY:
-        return {NON_FIELD: [f"At most {MAX_TIMESLOTS_PER_OWNER_PER_DAY} timeslots per person per day."]}
+        return {NON_FIELD: [TOO_MANY_SLOTS]}
     errors: dict = {}
     for index, slot in enumerate(slots):
         for earlier in slots[:index]:
@@ -313,9 +377,15 @@ class SuggestionQuerySerializer(serializers.Serializer):
 
 
 class SuggestionScoreSerializer(serializers.Serializer):
-    """The parts that decided a suggestion's place: more people, then the day's ranking, then the earlier start."""
+    """The parts that decided a suggestion's place: more people, more of them "yes", the day's ranking, the start."""
 
-    available_count = serializers.IntegerField(help_text="People available for the whole window, creator included.")
+    available_count = serializers.IntegerField(
+        help_text="People available for the whole window, creator included (`yes_count + if_need_be_count`)."
+    )
+    yes_count = serializers.IntegerField(help_text='Of them, those whose "yes" slots cover the whole window.')
+    if_need_be_count = serializers.IntegerField(
+        help_text='Of them, those available only "if need be" somewhere in the window.'
+    )
     participant_total = serializers.IntegerField(help_text="Creator + participants + pending invitees.")
     day_ranking = serializers.IntegerField(help_text="The day's ranking (1 = most preferred).")
     start = ClockTimeField(help_text="Wall-clock start (earlier first among equals).")
@@ -330,7 +400,12 @@ class SuggestionSerializer(serializers.Serializer):
     starts_at = OffsetDateTimeField(help_text="Absolute start, ISO 8601 with the calendar zone's UTC offset.")
     ends_at = OffsetDateTimeField(help_text="Absolute end, ISO 8601 with the calendar zone's UTC offset.")
     available = serializers.ListField(
-        child=serializers.CharField(), help_text="Usernames available for the whole window (the creator always is)."
+        child=serializers.CharField(),
+        help_text="Usernames available for the whole window, with any preference (the creator always is).",
+    )
+    if_need_be = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='Those of `available` who are available only "if need be" somewhere in the window.',
     )
     missing = serializers.ListField(child=serializers.CharField(), help_text="Participants not available.")
     pending = serializers.ListField(
@@ -359,6 +434,43 @@ class SuggestionListSerializer(serializers.Serializer):
     timezone = serializers.CharField(help_text="The calendar's IANA time zone; all wall-clock times are in it.")
     suggestions = SuggestionSerializer(many=True)
     reason = SuggestionReasonSerializer(allow_null=True)
+
+
+# The availability grid ----------------------------------------------------------------------------------------
+
+
+class AvailabilityIntervalSerializer(serializers.Serializer):
+    """A maximal stretch of a day where the same people are available with the same preferences."""
+
+    start_time = ClockTimeField()
+    end_time = ClockTimeField()
+    yes = serializers.ListField(child=serializers.CharField(), help_text="Usernames available, sorted.")
+    if_need_be = serializers.ListField(
+        child=serializers.CharField(), help_text='Usernames available only "if need be", sorted.'
+    )
+    count = serializers.IntegerField(help_text="How many are available: `yes` + `if_need_be`.")
+
+
+class AvailabilityDaySerializer(serializers.Serializer):
+    """One candidate day of the grid; `intervals` is empty when nobody marked a slot on it."""
+
+    day = serializers.IntegerField(help_text="The day's id (`days[].id` of the calendar).")
+    date = serializers.DateField()
+    ranking = serializers.IntegerField(help_text="The day's ranking (1 = most preferred).")
+    intervals = AvailabilityIntervalSerializer(
+        many=True, help_text="In order; stretches where nobody is available are left out."
+    )
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    """Who is available when on each day: the heat map of a calendar (wall-clock times in its zone)."""
+
+    calendar = serializers.IntegerField(help_text="The calendar's id.")
+    timezone = serializers.CharField(help_text="The calendar's IANA time zone; all times are wall-clock in it.")
+    members = serializers.ListField(
+        child=serializers.CharField(), help_text="The creator and the participants, sorted (pending invitees are not)."
+    )
+    days = AvailabilityDaySerializer(many=True, help_text="The calendar's days by date.")
 
 
 class FeedTokenSerializer(serializers.ModelSerializer):

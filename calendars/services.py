@@ -22,6 +22,7 @@ from calendars.models import (
     Calendar,
     Day,
     FeedToken,
+    Preference,
     TimeSlot,
     check_time_order,
     format_slot,
@@ -57,7 +58,16 @@ SLOT_ORDER = {"end_time": [END_AFTER_START]}
 
 
 def _new_slots(day: Day, owner_id: int, slots: list[dict[str, Any]]) -> list[TimeSlot]:
-    return [TimeSlot(day=day, owner_id=owner_id, start_time=s["start_time"], end_time=s["end_time"]) for s in slots]
+    return [
+        TimeSlot(
+            day=day,
+            owner_id=owner_id,
+            start_time=s["start_time"],
+            end_time=s["end_time"],
+            preference=s.get("preference", Preference.YES),
+        )
+        for s in slots
+    ]
 
 
 def describe_finalized(calendar: Calendar) -> str:
@@ -322,27 +332,105 @@ def _lock_day_for(*, day_id: int, user_id: int) -> Day:
 
 @transaction.atomic
 def timeslot_create(
-    *, day: Day, owner: AbstractBaseUser, start_time: datetime.time, end_time: datetime.time
+    *,
+    day: Day,
+    owner: AbstractBaseUser,
+    start_time: datetime.time,
+    end_time: datetime.time,
+    preference: str = Preference.YES,
 ) -> TimeSlot:
     """Add `owner`'s availability on `day`; 400 if it overlaps one of their slots or exceeds the cap."""
     day = _lock_day_for(day_id=day.pk, user_id=owner.pk)
     _check_slot_fits(day_id=day.pk, owner_id=owner.pk, start=start_time, end=end_time, exclude=None)
     with _constraints_as_400(SLOT_ORDER):
-        return TimeSlot.objects.create(day=day, owner=owner, start_time=start_time, end_time=end_time)
+        return TimeSlot.objects.create(
+            day=day, owner=owner, start_time=start_time, end_time=end_time, preference=preference
+        )
 
 
 @transaction.atomic
-def timeslot_update(*, timeslot: TimeSlot, start_time: datetime.time, end_time: datetime.time) -> TimeSlot:
-    """Move a slot to new times; 400 if it would overlap another slot of its owner."""
+def timeslot_update(
+    *, timeslot: TimeSlot, start_time: datetime.time, end_time: datetime.time, preference: str | None = None
+) -> TimeSlot:
+    """Move a slot to new times (and change its preference, unless None); 400 if it would overlap another slot."""
     _lock_day_for(day_id=timeslot.day_id, user_id=timeslot.owner_id)
     timeslot = get_object_or_404(TimeSlot.objects.select_related("owner"), pk=timeslot.pk)
     _check_slot_fits(
         day_id=timeslot.day_id, owner_id=timeslot.owner_id, start=start_time, end=end_time, exclude=timeslot.pk
     )
     timeslot.start_time, timeslot.end_time = start_time, end_time
+    if preference is not None:
+        timeslot.preference = preference
     with _constraints_as_400(SLOT_ORDER):
-        timeslot.save(update_fields=["start_time", "end_time"])
+        timeslot.save(update_fields=["start_time", "end_time", "preference"])
     return timeslot
+
+
+def _owned_by(slots: list[TimeSlot], owner: AbstractBaseUser) -> list[TimeSlot]:
+    for slot in slots:
+        slot.owner = owner  # the answer names the owner; no query per slot
+    return slots
+
+
+@transaction.atomic
+def timeslots_add(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str, Any]]) -> list[TimeSlot]:
+    """Add several of `owner`'s slots to `day`, all or nothing; answers them in the order given.
+
+    `slots` are validated items that do not overlap one another. Under the day's lock: 400 keyed by the
+    item's index when one overlaps a slot the owner has, 400 when the owner would pass the per-day cap.
+    """
+    day = _lock_day_for(day_id=day.pk, user_id=owner.pk)
+    mine = list(TimeSlot.objects.filter(day=day, owner=owner).order_by("start_time", "end_time", "id"))
+    errors = {}
+    for index, item in enumerate(slots):
+        for slot in mine:
+            if slot.start_time < item["end_time"] and item["start_time"] < slot.end_time:
+                clashing = format_slot(slot.start_time, slot.end_time)
+                errors[index] = {NON_FIELD: [f"Overlaps your timeslot {clashing} (id {slot.pk}) on this day."]}
+                break
+    if errors:
+        raise ValidationError(errors)
+    if len(mine) + len(slots) > MAX_TIMESLOTS_PER_OWNER_PER_DAY:
+        raise ValidationError(
+            {
+                NON_FIELD: [
+                    f"You already have {len(mine)} timeslots on this day; {len(slots)} more would pass "
+                    f"{MAX_TIMESLOTS_PER_OWNER_PER_DAY}, the most allowed."
+                ]
+            }
+        )
+    with _constraints_as_400(SLOT_ORDER):
+        return _owned_by(TimeSlot.objects.bulk_create(_new_slots(day, owner.pk, slots)), owner)
+
+
+@transaction.atomic
+def timeslots_replace(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str, Any]]) -> list[TimeSlot]:
+    """Make `owner`'s slots on `day` exactly `slots` (an empty list clears them); answers them earliest first.
+
+    `slots` are validated items that do not overlap one another. A slot whose times are sent again is kept,
+    with its id (its preference follows the body); the others are deleted and the new ones created. Under
+    the day's lock, so two saves of one day end as one of the two bodies, never a mix. Others' slots are
+    never touched.
+    """
+    day = _lock_day_for(day_id=day.pk, user_id=owner.pk)
+    wanted = {(item["start_time"], item["end_time"]): item for item in slots}
+    kept: list[TimeSlot] = []
+    changed: list[TimeSlot] = []
+    gone: list[int] = []
+    for slot in TimeSlot.objects.filter(day=day, owner=owner).order_by("id"):
+        item = wanted.pop((slot.start_time, slot.end_time), None)
+        if item is None:
+            gone.append(slot.pk)
+            continue
+        if slot.preference != item["preference"]:
+            slot.preference = item["preference"]
+            changed.append(slot)
+        kept.append(slot)
+    TimeSlot.objects.filter(pk__in=gone).delete()
+    TimeSlot.objects.bulk_update(changed, ["preference"])
+    with _constraints_as_400(SLOT_ORDER):
+        created = TimeSlot.objects.bulk_create(_new_slots(day, owner.pk, list(wanted.values())))
+    return _owned_by(sorted(kept + created, key=lambda s: (s.start_time, s.end_time, s.pk)), owner)
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from calendars.views import (
+    CalendarAvailabilityView,
     CalendarFeedView,
     CalendarFinalizeView,
     CalendarIcsView,
@@ -14,7 +15,7 @@ from calendars.views import (
 
 calendar_list = CalendarViewSet.as_view({"get": "list", "post": "create"})
 calendar_detail = CalendarViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"})
-timeslot_list = TimeSlotViewSet.as_view({"get": "list", "post": "create"})
+timeslot_list = TimeSlotViewSet.as_view({"get": "list", "post": "create", "put": "replace"})
 timeslot_detail = TimeSlotViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"})
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("<int:calendar_id>/day/<int:day_id>/timeslot/", timeslot_list, name="timeslot-list"),
     path("<int:calendar_id>/day/<int:day_id>/timeslot/<int:pk>/", timeslot_detail, name="timeslot-detail"),
     path("<int:pk>/suggestions/", CalendarSuggestionsView.as_view(), name="calendar-suggestions"),
+    path("<int:pk>/availability/", CalendarAvailabilityView.as_view(), name="calendar-availability"),
     path("<int:pk>/finalize/", CalendarFinalizeView.as_view(), name="calendar-finalize"),
     path("<int:pk>/ics/", CalendarIcsView.as_view(), name="calendar-ics"),
     path("feed-token/", FeedTokenView.as_view(), name="calendar-feed-token"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils.functional import cached_property
 from rest_framework import mixins, status, viewsets
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +26,8 @@ from calendars.serializers import (
     FinalizeSerializer,
     SuggestionListSerializer,
     SuggestionQuerySerializer,
+    TimeSlotBatchSerializer,
+    TimeSlotBulkItemSerializer,
     TimeSlotSerializer,
 )
 from oneonone.exceptions import Conflict
@@ -93,17 +96,44 @@ class TimeSlotViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             return TimeSlot.objects.none()
         return selectors.timeslots_of_day(day=self.day)
 
+    def get_object(self):
+        # OPTIONS on the day's list asks DRF's metadata about PUT, which looks up an object for it; the
+        # whole-day PUT has none, so the answer describes POST only.
+        if self.lookup_field not in self.kwargs:
+            raise Http404
+        return super().get_object()
+
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(selectors.timeslot_rows_of_day(day=self.day))
         return self.get_paginated_response(read_models.timeslot_bodies(page))
 
+    def get_parsers(self):
+        # A whole day is a JSON array: a form body cannot say "these slots" (nor "none"), so it is a 415.
+        request = getattr(self, "request", None)  # None while the schema is generated
+        if request is not None and getattr(self, "action_map", {}).get(request.method.lower()) == "replace":
+            return [JSONParser()]
+        return super().get_parsers()
+
     def create(self, request, *args, **kwargs):
         day = self.day
+        # Membership is decided by the services, under the day's lock.
+        if isinstance(request.data, list):
+            batch = TimeSlotBatchSerializer(child=TimeSlotSerializer(), data=request.data, allow_empty=False)
+            batch.is_valid(raise_exception=True)
+            timeslots = services.timeslots_add(day=day, owner=request.user, slots=batch.validated_data)
+            return Response(TimeSlotSerializer(timeslots, many=True).data, status=status.HTTP_201_CREATED)
         serializer = TimeSlotSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        # Membership is decided by the service, under the day's lock.
         timeslot = services.timeslot_create(day=day, owner=request.user, **serializer.validated_data)
         return Response(TimeSlotSerializer(timeslot).data, status=status.HTTP_201_CREATED)
+
+    @openapi.timeslot_replace
+    def replace(self, request, *args, **kwargs):
+        day = self.day
+        batch = TimeSlotBatchSerializer(child=TimeSlotBulkItemSerializer(), data=request.data)
+        batch.is_valid(raise_exception=True)
+        timeslots = services.timeslots_replace(day=day, owner=request.user, slots=batch.validated_data)
+        return Response(TimeSlotSerializer(timeslots, many=True).data)
 
     def update(self, request, *args, **kwargs):
         timeslot = self.get_object()
@@ -139,6 +169,13 @@ class CalendarSuggestionsView(APIView):
         )
         body = {**params, "timezone": calendar.timezone, **result.as_dict()}
         return Response(SuggestionListSerializer(body).data)
+
+
+@openapi.availability
+class CalendarAvailabilityView(APIView):
+    def get(self, request, pk: int):
+        calendar = access.calendar_for(request.user, pk, Role.VIEWER)
+        return Response(selectors.availability_body(calendar=calendar))
 
 
 @openapi.finalize

@@ -272,6 +272,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oneonone.schema.add_error_responses",
         "contacts.openapi.name_status_values",
+        "calendars.openapi.require_timeslot_bodies",
     ],
     "SCHEMA_PATH_PREFIX": r"/",
 }

@@ -216,6 +216,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("post", "/calendars/{calendar_id}/day/{day_id}/timeslot/"): Row(
         cells(pending=403, participant=201, owner=201), params=DAY, body=SLOT_BODY
     ),
+    ("put", "/calendars/{calendar_id}/day/{day_id}/timeslot/"): Row(
+        cells(pending=403, participant=200, owner=200), params=DAY, body=lambda w, actor: [SLOT_BODY(w, actor)]
+    ),
     ("get", "/calendars/{calendar_id}/day/{day_id}/timeslot/{id}/"): Row(
         cells(pending=200, participant=200, owner=200), params=SLOT
     ),
@@ -251,6 +254,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("get", "/invitations/"): Row(signed_in(200)),
     # Scheduling: members read suggestions and the meeting; only the creator fixes it.
     ("get", "/calendars/{id}/suggestions/"): Row(cells(pending=403, participant=200, owner=200), params=CALENDAR),
+    # The availability grid: whoever sees the calendar reads it, pending invitees included.
+    ("get", "/calendars/{id}/availability/"): Row(cells(pending=200, participant=200, owner=200), params=CALENDAR),
     ("post", "/calendars/{id}/finalize/"): Row(
         cells(pending=403, participant=403, owner=200), params=CALENDAR, body=FINALIZE_BODY
     ),

@@ -27,6 +27,7 @@ def slot_body(slot: TimeSlot) -> dict:
         "owner_username": slot.owner.username,
         "start_time": slot.start_time.strftime("%H:%M:%S"),
         "end_time": slot.end_time.strftime("%H:%M:%S"),
+        "preference": slot.preference,
     }
 
 
@@ -129,13 +130,44 @@ class TestCreate:
                     "date": "2030-01-02",
                     "ranking": 1,
                     "timeslots": [
-                        {"id": slot.pk, "owner_username": "alice", "start_time": "09:00:00", "end_time": "10:30:00"}
+                        {
+                            "id": slot.pk,
+                            "owner_username": "alice",
+                            "start_time": "09:00:00",
+                            "end_time": "10:30:00",
+                            "preference": "yes",
+                        }
                     ],
                 },
                 {"id": second.pk, "date": "2030-01-03", "ranking": 2, "timeslots": []},
             ],
         }
         assert slot.owner == user
+
+    def test_initial_slots_carry_their_preference(self, auth_client):
+        slots = [
+            {"start_time": "09:00", "end_time": "10:00", "preference": "if_need_be"},
+            {"start_time": "10:00", "end_time": "11:00"},
+        ]
+        body = {"title": "T", "days": [{"date": "2030-01-02", "ranking": 1, "timeslots": slots}]}
+        response = auth_client.post(LIST, body, format="json")
+        assert response.status_code == 201
+        assert [s["preference"] for s in response.json()["days"][0]["timeslots"]] == ["if_need_be", "yes"]
+        bad = {
+            "title": "T",
+            "days": [{"date": "2030-01-02", "ranking": 1, "timeslots": [{**slots[0], "preference": "no"}]}],
+        }
+        response = auth_client.post(LIST, bad, format="json")
+        assert response.status_code == 400
+        assert response.json() == {
+            "days": {
+                "0": {
+                    "timeslots": {
+                        "0": {"preference": ['"no" is not a valid preference; use one of "yes", "if_need_be".']}
+                    }
+                }
+            }
+        }
 
     def test_description_is_optional(self, auth_client):
         response = auth_client.post(LIST, {"title": "T", "days": [{"date": "2030-01-02", "ranking": 1}]}, format="json")

@@ -98,7 +98,7 @@ def world(db) -> dict:
     late = DayFactory(calendar=busy, date=d(5), ranking=2)
     early = DayFactory(calendar=busy, date=d(3), ranking=7)
     DayFactory(calendar=busy, date=d(4), ranking=1)  # no slots
-    TimeSlotFactory(day=early, owner=bob, start_time=t(9), end_time=t(11))
+    TimeSlotFactory(day=early, owner=bob, start_time=t(9), end_time=t(11), preference="if_need_be")
     TimeSlotFactory(day=early, owner=ann, start_time=t(9), end_time=t(9, 30))
     TimeSlotFactory(day=early, owner=cat, start_time=t(8, 15, 0, 250_000), end_time=t(10, 0, 59, 999_999))
     TimeSlotFactory(day=early, owner=ann, start_time=t(13), end_time=t(14))
@@ -198,11 +198,13 @@ class TestCalendarList:
         busy = by_id[c["busy"].pk]
         assert busy["title"] == 'Kick\u2028off "Q2" \u2029 </script>'
         assert [day["date"] for day in busy["days"]] == ["2030-03-03", "2030-03-04", "2030-03-05"]
-        assert [(s["owner_username"], s["start_time"], s["end_time"]) for s in busy["days"][0]["timeslots"]] == [
-            ("cat", "08:15:00", "10:00:59"),
-            ("bob", "09:00:00", "11:00:00"),
-            ("ann", "09:00:00", "09:30:00"),
-            ("ann", "13:00:00", "14:00:00"),
+        assert [
+            (s["owner_username"], s["start_time"], s["end_time"], s["preference"]) for s in busy["days"][0]["timeslots"]
+        ] == [
+            ("cat", "08:15:00", "10:00:59", "yes"),
+            ("bob", "09:00:00", "11:00:00", "if_need_be"),
+            ("ann", "09:00:00", "09:30:00", "yes"),
+            ("ann", "13:00:00", "14:00:00", "yes"),
         ]
         assert busy["participants"] == [u["bob"].pk, u["cat"].pk]
         assert busy["finalized"] is None

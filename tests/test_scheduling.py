@@ -12,6 +12,7 @@ import pytest
 
 from calendars.scheduling import (
     CandidateDay,
+    Preference,
     ReasonCode,
     Slot,
     Suggestion,
@@ -29,8 +30,8 @@ def t(text: str) -> time:
     return time.fromisoformat(text)
 
 
-def slot(owner: str, day: date, start: str, end: str) -> Slot:
-    return Slot(owner=owner, date=day, start=t(start), end=t(end))
+def slot(owner: str, day: date, start: str, end: str, preference: str = Preference.YES) -> Slot:
+    return Slot(owner=owner, date=day, start=t(start), end=t(end), preference=preference)
 
 
 def suggest(**kwargs):
@@ -84,9 +85,17 @@ def test_three_users_best_window_has_everyone_then_non_overlapping_runner_up():
         "starts_at": "2030-05-06T10:45:00+02:00",
         "ends_at": "2030-05-06T11:45:00+02:00",
         "available": ["ann", "bob", "carol"],
+        "if_need_be": [],
         "missing": [],
         "pending": ["zed"],
-        "score": {"available_count": 3, "participant_total": 4, "day_ranking": 1, "start": "10:45:00"},
+        "score": {
+            "available_count": 3,
+            "yes_count": 3,
+            "if_need_be_count": 0,
+            "participant_total": 4,
+            "day_ranking": 1,
+            "start": "10:45:00",
+        },
     }
     assert result.suggestions[1].as_dict() == {
         "date": "2030-05-06",
@@ -95,9 +104,17 @@ def test_three_users_best_window_has_everyone_then_non_overlapping_runner_up():
         "starts_at": "2030-05-06T09:00:00+02:00",
         "ends_at": "2030-05-06T10:00:00+02:00",
         "available": ["bob", "carol"],
+        "if_need_be": [],
         "missing": ["ann"],
         "pending": ["zed"],
-        "score": {"available_count": 2, "participant_total": 4, "day_ranking": 1, "start": "09:00:00"},
+        "score": {
+            "available_count": 2,
+            "yes_count": 2,
+            "if_need_be_count": 0,
+            "participant_total": 4,
+            "day_ranking": 1,
+            "start": "09:00:00",
+        },
     }
     assert len(result.suggestions) == 2
 
@@ -152,6 +169,93 @@ def test_more_people_beats_a_better_day():
     result = suggest(days=days, participants=["ann", "bob"], slots=slots, limit=2)
     assert windows(result.suggestions) == [("2030-05-06", "10:00", "11:00"), ("2030-05-07", "09:00", "10:00")]
     assert [s.score.available_count for s in result.suggestions] == [3, 2]
+
+
+# "If need be" ------------------------------------------------------------------------------------------------
+
+
+def preference_example():
+    """The worked example of docs/scheduling.md: carol (creator) 08:00-12:00; ann 08:00-09:00 if need be and
+    10:00-12:00; bob 10:00-11:00 if need be. 60 minutes on the 15-minute grid."""
+    return suggest(
+        participants=["ann", "bob"],
+        slots=[
+            slot("carol", MAY_6, "08:00", "12:00"),
+            slot("ann", MAY_6, "08:00", "09:00", Preference.IF_NEED_BE),
+            slot("ann", MAY_6, "10:00", "12:00"),
+            slot("bob", MAY_6, "10:00", "11:00", Preference.IF_NEED_BE),
+        ],
+    )
+
+
+def test_more_people_first_then_more_of_them_yes():
+    result = preference_example()
+    assert windows(result.suggestions) == [
+        ("2030-05-06", "10:00", "11:00"),  # three people, bob if need be
+        ("2030-05-06", "11:00", "12:00"),  # two people, both yes
+        ("2030-05-06", "08:00", "09:00"),  # two people, ann if need be: after 11:00 although earlier
+        ("2030-05-06", "09:00", "10:00"),  # carol alone
+    ]
+    assert [(s.available, s.if_need_be, s.missing) for s in result.suggestions] == [
+        (("ann", "bob", "carol"), ("bob",), ()),
+        (("ann", "carol"), (), ("bob",)),
+        (("ann", "carol"), ("ann",), ("bob",)),
+        (("carol",), (), ("ann", "bob")),
+    ]
+    assert [(s.score.available_count, s.score.yes_count, s.score.if_need_be_count) for s in result.suggestions] == [
+        (3, 2, 1),
+        (2, 2, 0),
+        (2, 1, 1),
+        (1, 1, 0),
+    ]
+
+
+def test_yes_for_part_and_if_need_be_for_the_rest_counts_as_if_need_be():
+    # ann's 09:30-10:30 touches her 09:00-09:30: available for 09:00-10:00, but only "if need be" for half of it.
+    result = suggest(
+        participants=["ann"],
+        slots=[
+            slot("carol", MAY_6, "09:00", "10:00"),
+            slot("ann", MAY_6, "09:00", "09:30"),
+            slot("ann", MAY_6, "09:30", "10:30", Preference.IF_NEED_BE),
+        ],
+    )
+    (only,) = result.suggestions
+    assert (only.available, only.if_need_be) == (("ann", "carol"), ("ann",))
+    assert only.as_dict()["score"] == {
+        "available_count": 2,
+        "yes_count": 1,
+        "if_need_be_count": 1,
+        "participant_total": 2,
+        "day_ranking": 1,
+        "start": "09:00:00",
+    }
+
+
+def test_the_same_times_given_twice_count_as_yes():
+    # Not possible through the API (one person's slots do not overlap), but the rule is "yes slots cover it".
+    result = suggest(
+        slots=[slot("carol", MAY_6, "09:00", "10:00", Preference.IF_NEED_BE), slot("carol", MAY_6, "09:00", "10:00")]
+    )
+    assert result.suggestions[0].if_need_be == ()
+
+
+def test_more_yes_beats_a_better_day_and_the_creator_counts():
+    days = [CandidateDay(MAY_6, 1), CandidateDay(MAY_7, 2)]
+    slots = [
+        slot("carol", MAY_6, "09:00", "10:00", Preference.IF_NEED_BE),
+        slot("ann", MAY_6, "09:00", "10:00"),
+        slot("carol", MAY_7, "09:00", "10:00"),
+        slot("ann", MAY_7, "09:00", "10:00"),
+    ]
+    result = suggest(days=days, participants=["ann"], slots=slots)
+    assert windows(result.suggestions) == [("2030-05-07", "09:00", "10:00"), ("2030-05-06", "09:00", "10:00")]
+    assert [s.if_need_be for s in result.suggestions] == [(), ("carol",)]
+
+
+def test_unknown_preference_raises():
+    with pytest.raises(ValueError, match="preference"):
+        suggest(slots=[slot("carol", MAY_6, "09:00", "10:00", "maybe")])
 
 
 def test_spring_forward_skips_windows_touching_the_missing_hour():
@@ -436,15 +540,19 @@ def brute_force(*, time_zone, days, creator, participants, pending, slots, durat
     candidates = []
     for day in ranking:
         covered = {m: [False] * 1440 for m in members}
+        glad = {m: [False] * 1440 for m in members}
         for s in slots:
             if s.date == day and s.owner in covered:
                 for minute in range(s.start.hour * 60 + s.start.minute, s.end.hour * 60 + s.end.minute):
                     covered[s.owner][minute] = True
+                    if s.preference == Preference.YES:
+                        glad[s.owner][minute] = True
         walls = wall_minutes(time_zone, day)
         for start in range(0, 1440, step):
             here = [m for m in members if start + duration <= 1440 and all(covered[m][start : start + duration])]
             if creator not in here:
                 continue
+            yes = [m for m in here if all(glad[m][start : start + duration])]
             placed = [
                 (a, b)
                 for a in walls.get(start, ())
@@ -454,15 +562,15 @@ def brute_force(*, time_zone, days, creator, participants, pending, slots, durat
             if not placed:
                 continue
             a, b = min(placed)
-            candidates.append(((-len(here), ranking[day], day, start), day, start, here, a, b))
+            candidates.append(((-len(here), -len(yes), ranking[day], day, start), day, start, here, yes, a, b))
     candidates.sort(key=lambda c: c[0])
     chosen = []
-    for _, day, start, here, a, b in candidates:
+    for _, day, start, here, yes, a, b in candidates:
         if len(chosen) == limit:
             break
         if any(d == day and abs(s - start) < duration for d, s, *_ in chosen):
             continue
-        chosen.append((day, start, here, a, b))
+        chosen.append((day, start, here, yes, a, b))
     by_case = lambda names: sorted(names, key=lambda u: (u.casefold(), u))  # noqa: E731
     return [
         (
@@ -472,12 +580,15 @@ def brute_force(*, time_zone, days, creator, participants, pending, slots, durat
             a.astimezone(zone).isoformat(),
             b.astimezone(zone).isoformat(),
             by_case(here),
+            by_case(m for m in here if m not in yes),
             by_case(p for p in participants if p not in here),
             by_case(pending),
             len(here),
+            len(yes),
+            len(here) - len(yes),
             ranking[day],
         )
-        for day, start, here, a, b in chosen
+        for day, start, here, yes, a, b in chosen
     ]
 
 
@@ -490,9 +601,12 @@ def flatten(suggestion: Suggestion):
         d["starts_at"],
         d["ends_at"],
         d["available"],
+        d["if_need_be"],
         d["missing"],
         d["pending"],
         d["score"]["available_count"],
+        d["score"]["yes_count"],
+        d["score"]["if_need_be_count"],
         d["score"]["day_ranking"],
     )
 
@@ -510,7 +624,8 @@ def random_case(rng: random.Random) -> dict:
                 # Denser around the small hours where clocks change.
                 lo, hi = rng.choice([(0, 1439), (0, 300), (1320, 1439)])
                 a, b = sorted(rng.sample(range(lo // grain, hi // grain + 1), 2))
-                slots.append(Slot(person, day, time(*divmod(a * grain, 60)), time(*divmod(b * grain, 60))))
+                preference = rng.choice([Preference.YES, Preference.YES, Preference.IF_NEED_BE])
+                slots.append(Slot(person, day, time(*divmod(a * grain, 60)), time(*divmod(b * grain, 60)), preference))
     rng.shuffle(slots)
     return {
         "time_zone": time_zone,
@@ -527,7 +642,7 @@ def random_case(rng: random.Random) -> dict:
 
 def test_matches_brute_force_on_random_inputs():
     rng = random.Random(20300331)
-    non_empty = 0
+    non_empty = with_if_need_be = tie_broken_by_yes = 0
     for _ in range(600):
         case = random_case(rng)
         got = suggest_meeting_times(**case)
@@ -535,5 +650,13 @@ def test_matches_brute_force_on_random_inputs():
         assert [flatten(s) for s in got.suggestions] == expected, case
         assert (got.reason is None) == bool(expected)
         non_empty += bool(expected)
-    # The generator must exercise both outcomes, or the comparison proves little.
+        with_if_need_be += any(s.if_need_be for s in got.suggestions)
+        # A tie on the number of people broken by the number of "yes" among them.
+        tie_broken_by_yes += any(
+            a.score.available_count == b.score.available_count and a.score.yes_count > b.score.yes_count
+            for a, b in pairwise(got.suggestions)
+        )
+    # The generator must exercise both outcomes and both preferences, or the comparison proves little.
     assert non_empty > 300
+    assert with_if_need_be > 100
+    assert tie_broken_by_yes > 20

@@ -47,10 +47,21 @@ def operations(*, with_body: bool = False) -> list:
 
 
 def is_named(schema: dict) -> bool:
-    """A JSON body a generator can name: a component, or a list of components."""
+    """A JSON body a generator can name: a component, a list of components, or one of those (`oneOf`)."""
     if "$ref" in schema:
         return schema["$ref"].startswith(REF)
+    if "oneOf" in schema:
+        return all(is_named(part) for part in schema["oneOf"])
     return schema.get("type") == "array" and "$ref" in schema.get("items", {})
+
+
+def refs_in(schema: dict) -> list[str]:
+    """The components a named body points at."""
+    if "$ref" in schema:
+        return [schema["$ref"].removeprefix(REF)]
+    if "oneOf" in schema:
+        return [name for part in schema["oneOf"] for name in refs_in(part)]
+    return refs_in(schema["items"])
 
 
 def untyped(node, where: str) -> list[str]:
@@ -107,7 +118,9 @@ class TestEveryOperation:
         examples = content[JSON].get("examples") or {}
         assert examples or "example" in content[JSON], "no request example"
         for example in examples.values():
-            assert isinstance(example.get("value"), dict), example
+            # A body: an object, or (for operations that take several) an array of objects.
+            value = example.get("value")
+            assert isinstance(value, dict) or (isinstance(value, list) and all(isinstance(v, dict) for v in value))
 
     @pytest.mark.parametrize("op_id", operations())
     def test_every_body_answered_has_a_named_schema(self, op_id):
@@ -218,8 +231,9 @@ class TestClientDocument:
                 if method in METHODS and "requestBody" in operation:
                     content = operation["requestBody"]["content"]
                     assert list(content) == [JSON]
-                    name = content[JSON]["schema"]["$ref"].removeprefix(REF)
-                    assert not [p for p, s in components[name].get("properties", {}).items() if s.get("readOnly")]
+                    for name in refs_in(content[JSON]["schema"]):
+                        properties = components[name].get("properties", {})
+                        assert not [p for p, s in properties.items() if s.get("readOnly")], name
         calendar = components["CalendarCreateRequest"]
         assert "id" not in calendar["properties"]
         assert calendar["properties"]["days"]["items"]["$ref"] == f"{REF}DayRequest"
@@ -232,3 +246,16 @@ class TestClientDocument:
         assert set(components["TokenObtainPairRequest"]["required"]) == {"username", "password"}
         assert "password" not in components["User"]["properties"]
         assert {"password", "password2"} <= set(components["UserRequest"]["required"])
+
+    def test_timeslots_can_be_sent_one_or_several_at_once(self, prepared):
+        # A generated client sends one slot or an array of them to POST, and an array to the whole-day PUT.
+        item = prepared["paths"]["/calendars/{calendar_id}/day/{day_id}/timeslot/"]
+        create = item["post"]["requestBody"]["content"][JSON]["schema"]
+        assert [part.get("$ref") or part["items"]["$ref"] for part in create["oneOf"]] == [
+            f"{REF}TimeSlotRequest",
+            f"{REF}TimeSlotRequest",
+        ]
+        assert item["post"]["requestBody"]["required"] is True
+        replace = item["put"]["requestBody"]["content"][JSON]["schema"]
+        assert replace == {"type": "array", "items": {"$ref": f"{REF}TimeSlotBulkItem"}}
+        assert item["put"]["responses"]["200"]["content"][JSON]["schema"]["items"] == {"$ref": f"{REF}TimeSlot"}

@@ -87,13 +87,16 @@ class TestSeed:
         participants = User.objects.filter(pk__in=planning["participants"]).values_list("username", flat=True)
         assert sorted(participants) == ["bob", "carol"]
         # Everyone's availability on the first day: 10:00-11:30 suits all three members.
-        first_day = {(s["owner_username"], s["start_time"], s["end_time"]) for s in planning["days"][0]["timeslots"]}
+        first_day = {
+            (s["owner_username"], s["start_time"], s["end_time"], s["preference"])
+            for s in planning["days"][0]["timeslots"]
+        }
         assert first_day == {
-            ("alice", "09:00:00", "12:00:00"),
-            ("alice", "14:00:00", "17:00:00"),
-            ("bob", "10:00:00", "12:30:00"),
-            ("carol", "09:30:00", "11:30:00"),
-            ("carol", "15:00:00", "16:00:00"),
+            ("alice", "09:00:00", "12:00:00", "yes"),
+            ("alice", "14:00:00", "17:00:00", "yes"),
+            ("bob", "10:00:00", "12:30:00", "yes"),
+            ("carol", "09:30:00", "11:30:00", "yes"),
+            ("carol", "15:00:00", "16:00:00", "if_need_be"),  # the heat map shows both kinds
         }
 
     def test_invitations_in_every_state(self, api_client):

@@ -23,8 +23,8 @@ def url(calendar) -> str:
     return f"/calendars/{calendar.pk}/suggestions/"
 
 
-def add_slot(day, owner, start: str, end: str):
-    return TimeSlotFactory(day=day, owner=owner, start_time=t(start), end_time=t(end))
+def add_slot(day, owner, start: str, end: str, preference: str = "yes"):
+    return TimeSlotFactory(day=day, owner=owner, start_time=t(start), end_time=t(end), preference=preference)
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def berlin(people):
     return calendar
 
 
-def suggestion(date, start, end, offset, available, missing, pending, total, ranking) -> dict:
+def suggestion(date, start, end, offset, available, missing, pending, total, ranking, if_need_be=()) -> dict:
     return {
         "date": date,
         "start_time": start,
@@ -51,10 +51,13 @@ def suggestion(date, start, end, offset, available, missing, pending, total, ran
         "starts_at": f"{date}T{start}{offset}",
         "ends_at": f"{date}T{end}{offset}",
         "available": available,
+        "if_need_be": list(if_need_be),
         "missing": missing,
         "pending": pending,
         "score": {
             "available_count": len(available),
+            "yes_count": len(available) - len(if_need_be),
+            "if_need_be_count": len(if_need_be),
             "participant_total": total,
             "day_ranking": ranking,
             "start": start,
@@ -89,6 +92,26 @@ class TestHandComputed:
             ],
             "reason": None,
         }
+
+    def test_if_need_be_worked_example_of_the_docs(self, berlin, people):
+        """docs/scheduling.md, "if need be": more people first, then more of them "yes", then the day, the start."""
+        day = DayFactory(calendar=berlin, date=MAY_6, ranking=1)
+        add_slot(day, people["carol"], "08:00", "12:00")
+        add_slot(day, people["ann"], "08:00", "09:00", "if_need_be")
+        add_slot(day, people["ann"], "10:00", "12:00")
+        add_slot(day, people["bob"], "10:00", "11:00", "if_need_be")
+        response = client_for(people["ann"]).get(url(berlin), {"duration": 60})
+        assert response.status_code == 200
+        assert response.json()["suggestions"] == [
+            suggestion(
+                "2030-05-06", "10:00:00", "11:00:00", "+02:00", ["ann", "bob", "carol"], [], ["zed"], 4, 1, ["bob"]
+            ),
+            suggestion("2030-05-06", "11:00:00", "12:00:00", "+02:00", ["ann", "carol"], ["bob"], ["zed"], 4, 1),
+            suggestion(
+                "2030-05-06", "08:00:00", "09:00:00", "+02:00", ["ann", "carol"], ["bob"], ["zed"], 4, 1, ["ann"]
+            ),
+            suggestion("2030-05-06", "09:00:00", "10:00:00", "+02:00", ["carol"], ["ann", "bob"], ["zed"], 4, 1),
+        ]
 
     def test_participants_see_the_same_answer(self, berlin, people):
         day = DayFactory(calendar=berlin, date=MAY_6, ranking=1)

@@ -48,6 +48,7 @@ def body(slot: TimeSlot) -> dict:
         "owner_username": slot.owner.username,
         "start_time": slot.start_time.strftime("%H:%M:%S"),
         "end_time": slot.end_time.strftime("%H:%M:%S"),
+        "preference": slot.preference,
     }
 
 
@@ -121,6 +122,7 @@ class TestCreate:
             "owner_username": "alice",
             "start_time": "09:00:00",
             "end_time": "10:30:15",
+            "preference": "yes",
         }
         assert (slot.day, slot.owner, slot.start_time, slot.end_time) == (day, user, t(9), datetime.time(10, 30, 15))
 
@@ -325,3 +327,69 @@ class TestDelete:
 
     def test_unauthenticated(self, day, user, api_client):
         assert api_client.delete(url(day, TimeSlotFactory(day=day, owner=user))).status_code == 401
+
+
+class TestPreference:
+    def test_defaults_to_yes_and_can_be_if_need_be(self, day, auth_client):
+        plain = auth_client.post(url(day), {"start_time": "09:00", "end_time": "10:00"}, format="json")
+        assert plain.json()["preference"] == "yes"
+        rather_not = auth_client.post(
+            url(day), {"start_time": "10:00", "end_time": "11:00", "preference": "if_need_be"}, format="json"
+        )
+        assert rather_not.status_code == 201
+        assert rather_not.json()["preference"] == "if_need_be"
+        assert list(TimeSlot.objects.order_by("start_time").values_list("preference", flat=True)) == [
+            "yes",
+            "if_need_be",
+        ]
+        listed = auth_client.get(url(day)).json()["results"]
+        assert [s["preference"] for s in listed] == ["yes", "if_need_be"]
+
+    def test_form_encoded(self, day, auth_client):
+        response = auth_client.post(
+            url(day),
+            "start_time=07:15&end_time=08:00&preference=if_need_be",
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert (response.status_code, response.json()["preference"]) == (201, "if_need_be")
+
+    @pytest.mark.parametrize("value", ["maybe", "YES", "", "if need be", None, 1])
+    def test_unknown_value_is_400_naming_the_allowed_ones(self, day, auth_client, value):
+        response = auth_client.post(
+            url(day), {"start_time": "09:00", "end_time": "10:00", "preference": value}, format="json"
+        )
+        assert response.status_code == 400
+        assert list(response.json()) == ["preference"]
+        if value == "maybe":
+            assert response.json() == {
+                "preference": ['"maybe" is not a valid preference; use one of "yes", "if_need_be".']
+            }
+        assert not TimeSlot.objects.exists()
+
+    def test_put_changes_it_and_leaving_it_out_keeps_it(self, day, user, auth_client):
+        slot = TimeSlotFactory(day=day, owner=user, start_time=t(9), end_time=t(10))
+        changed = auth_client.put(
+            url(day, slot), {"start_time": "09:00", "end_time": "10:00", "preference": "if_need_be"}, format="json"
+        )
+        assert (changed.status_code, changed.json()["preference"]) == (200, "if_need_be")
+        moved = auth_client.put(url(day, slot), {"start_time": "09:30", "end_time": "10:30"}, format="json")
+        assert moved.json() == {
+            "id": slot.pk,
+            "owner_username": "alice",
+            "start_time": "09:30:00",
+            "end_time": "10:30:00",
+            "preference": "if_need_be",
+        }
+        slot.refresh_from_db()
+        assert slot.preference == "if_need_be"
+        bad = auth_client.put(
+            url(day, slot), {"start_time": "09:30", "end_time": "10:30", "preference": "no"}, format="json"
+        )
+        assert bad.status_code == 400
+        assert list(bad.json()) == ["preference"]
+
+    def test_the_database_refuses_another_value(self, day, user):
+        from django.db import IntegrityError, transaction
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            TimeSlot.objects.create(day=day, owner=user, start_time=t(9), end_time=t(10), preference="maybe")

@@ -48,17 +48,17 @@ CALENDARS = [
         {"alice": "accepted", "carol": "rejected"},
     ),
 ]
-# (calendar title, username, index of the day, start, end)
+# (calendar title, username, index of the day, start, end[, preference, "yes" when left out])
 AVAILABILITY = [
     ("Quarterly planning", "alice", 0, "09:00", "12:00"),
     ("Quarterly planning", "alice", 0, "14:00", "17:00"),
     ("Quarterly planning", "alice", 1, "10:00", "16:00"),
     ("Quarterly planning", "alice", 2, "09:00", "11:00"),
     ("Quarterly planning", "bob", 0, "10:00", "12:30"),
-    ("Quarterly planning", "bob", 1, "13:00", "17:00"),
+    ("Quarterly planning", "bob", 1, "13:00", "17:00", "if_need_be"),
     ("Quarterly planning", "bob", 2, "09:00", "10:00"),
     ("Quarterly planning", "carol", 0, "09:30", "11:30"),
-    ("Quarterly planning", "carol", 0, "15:00", "16:00"),
+    ("Quarterly planning", "carol", 0, "15:00", "16:00", "if_need_be"),
     ("Quarterly planning", "carol", 1, "09:00", "14:00"),
     ("Book club", "bob", 0, "18:00", "21:00"),
     ("Book club", "bob", 1, "17:00", "19:00"),
@@ -157,9 +157,15 @@ class Command(BaseCommand):
                 if answer:
                     invitation_answer(invitation=invitation, status=answer)
 
-        for title, owner, day_index, start, end in AVAILABILITY:
+        for title, owner, day_index, start, end, *preference in AVAILABILITY:
             day = Day.objects.filter(calendar=calendars[title]).order_by("date")[day_index]
-            timeslot_create(day=day, owner=users[owner], start_time=_time(start), end_time=_time(end))
+            timeslot_create(
+                day=day,
+                owner=users[owner],
+                start_time=_time(start),
+                end_time=_time(end),
+                preference=preference[0] if preference else "yes",
+            )
 
         for title, day_index, start, end in FINALIZED:
             day = Day.objects.filter(calendar=calendars[title]).order_by("date")[day_index]
