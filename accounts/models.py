@@ -21,6 +21,8 @@ class User(AbstractUser):
     # The address its owner confirmed (POST /auth/email/verify/); notices go only to a confirmed address,
     # so changing `email` lapses the confirmation until the new one is confirmed too.
     verified_email = models.EmailField(blank=True, default="")
+    # IANA zone the user reads times in (emails, `?tz=`); blank: each calendar's own zone.
+    timezone = models.CharField(max_length=64, blank=True, default="")
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -103,9 +103,33 @@ me = extend_schema_view(
     get=extend_schema(
         operation_id="auth_me",
         summary="The current user",
-        description="Who the access token (or session) belongs to.",
+        description="Who the access token (or session) belongs to, whether their address is confirmed, their zone.",
         tags=["auth"],
-    )
+    ),
+    patch=extend_schema(
+        operation_id="auth_me_update",
+        summary="Change my address or time zone",
+        description=(
+            "`timezone`: the IANA zone my emails speak in (`\"\"` to follow each calendar's zone). `email`: a new "
+            "address, mailed a confirmation (`email_verified` is false until it is confirmed, and notices wait "
+            "for it). Other fields are read-only."
+        ),
+        examples=[
+            OpenApiExample("My zone", value={"timezone": "America/New_York"}, request_only=True),
+            OpenApiExample(
+                "Me",
+                value={
+                    "id": 7,
+                    "username": "zoe",
+                    "email": "zoe@example.com",
+                    "email_verified": True,
+                    "timezone": "America/New_York",
+                },
+                response_only=True,
+            ),
+        ],
+        tags=["auth"],
+    ),
 )
 
 

@@ -10,6 +10,7 @@ from rest_framework_simplejwt import serializers as jwt_serializers
 
 from accounts import services
 from accounts.validators import validate_email_address
+from oneonone.timezones import TimeZoneField
 
 User = get_user_model()
 
@@ -73,16 +74,34 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
-    """The signed-in user."""
+    """The signed-in user; `email` and `timezone` can be changed (PATCH)."""
 
+    email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        max_length=254,
+        validators=[validate_email_address],
+        help_text="A new address is mailed a confirmation and receives notices once confirmed.",
+    )
     email_verified = serializers.BooleanField(
         read_only=True, help_text="Whether `email` is confirmed; notices are mailed only to a confirmed address."
+    )
+    timezone = TimeZoneField(
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "IANA zone the times in my emails are written in (with the calendar's zone beside them when they "
+            "differ). Empty: each calendar's own zone."
+        ),
     )
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "email_verified"]
-        read_only_fields = fields
+        fields = ["id", "username", "email", "email_verified", "timezone"]
+        read_only_fields = ["id", "username", "email_verified"]
+
+    def update(self, instance, validated_data: dict):
+        return services.user_update_profile(user=instance, **validated_data)
 
 
 class EmailVerifySerializer(serializers.Serializer):

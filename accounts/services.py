@@ -84,3 +84,22 @@ def email_verify(*, token: str):
     user.verified_email = user.email
     user.save(update_fields=["verified_email"])
     return user
+
+
+@transaction.atomic
+def user_update_profile(*, user, email: str | None = None, timezone: str | None = None):
+    """Change my address (mailed a confirmation; notices stop until it is confirmed) or my time zone."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    fields = []
+    if timezone is not None:
+        user.timezone = timezone
+        fields.append("timezone")
+    changed_address = email is not None and email.lower() != user.email.lower()
+    if email is not None and email != user.email:
+        user.email = email
+        fields.append("email")
+    if fields:
+        user.save(update_fields=fields)
+    if changed_address and user.email and not user.email_verified:
+        email_verification_send(user=user)
+    return user

@@ -58,9 +58,11 @@ class LogoutView(TokenViewBase):
 
 
 @openapi.me
-class MeView(generics.RetrieveAPIView):
+class MeView(generics.RetrieveUpdateAPIView):
     serializer_class = MeSerializer
     permission_classes = [IsAuthenticated]
+    # A partial change only: PUT would have to resend the read-only fields.
+    http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self):
         return self.request.user

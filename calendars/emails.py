@@ -9,22 +9,50 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
-from calendars import ics
-from calendars.models import Calendar
+from calendars import ics, selectors
+from calendars.models import Calendar, Invitation, InvitationStatus
+from calendars.scheduling import suggest_meeting_times
 from delivery.mail import Attachment, queue_email
+from oneonone.timezones import city
 
 ICS_FILENAME = "invite.ics"
 
 
-def describe_window(starts_at: datetime.datetime, ends_at: datetime.datetime, zone: str) -> str:
-    """`Monday 6 May 2030, 10:45-11:45 (Europe/Berlin, UTC+02:00)` (with an en dash), as people read it."""
+def _day(moment: datetime.datetime, *, year: bool = True) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B}" + (f" {moment:%Y}" if year else "")
+
+
+def describe_window(
+    starts_at: datetime.datetime, ends_at: datetime.datetime, zone: str, *, reader_zone: str = ""
+) -> str:
+    """`Monday 6 May 2030, 10:45-11:45 (Europe/Berlin, UTC+02:00)` (with an en dash), as people read it.
+
+    For a reader in another zone (their `timezone`), their wall clock first and the calendar's beside it:
+    `Monday 6 May 2030, 04:45-05:45 in New York (10:45-11:45 Berlin time)`.
+    """
+    if reader_zone and reader_zone != zone:
+        return _describe_for_reader(starts_at, ends_at, zone, reader_zone)
     offset = starts_at.strftime("%z")
     offset = f"UTC{offset[:3]}:{offset[3:]}"
     day = f"{starts_at:%A} {starts_at.day} {starts_at:%B %Y}"
     if ends_at.date() != starts_at.date():
         return f"{day}, {starts_at:%H:%M} to {ends_at:%A %H:%M} ({zone}, {offset})"
     return f"{day}, {starts_at:%H:%M}\N{EN DASH}{ends_at:%H:%M} ({zone}, {offset})"
+
+
+def _describe_for_reader(starts_at: datetime.datetime, ends_at: datetime.datetime, zone: str, reader_zone: str) -> str:
+    reader = ZoneInfo(reader_zone)
+    local_start, local_end = starts_at.astimezone(reader), ends_at.astimezone(reader)
+    theirs = f"{starts_at:%H:%M}\N{EN DASH}{ends_at:%H:%M} {city(zone)} time"
+    if starts_at.date() != local_start.date():
+        theirs = f"{_day(starts_at, year=False)}, {theirs}"
+    if local_end.date() != local_start.date():
+        mine = f"{local_start:%H:%M} to {local_end:%A %H:%M}"
+    else:
+        mine = f"{local_start:%H:%M}\N{EN DASH}{local_end:%H:%M}"
+    return f"{_day(local_start)}, {mine} in {city(reader_zone)} ({theirs})"
 
 
 def _queue_meeting_notices(
@@ -40,12 +68,12 @@ def _queue_meeting_notices(
 ) -> None:
     """One message about the calendar's finalized time to the creator and to each participant."""
     starts_at, ends_at = calendar.finalized_window()
-    when = describe_window(starts_at, ends_at, calendar.timezone)
     taking_part = ""
     if name_everyone:
         names = ", ".join(user.username for user in [calendar.creator, *participants])
         taking_part = f"Taking part: {names}.\n\n"
     for user in [calendar.creator, *participants]:
+        when = describe_window(starts_at, ends_at, calendar.timezone, reader_zone=user.timezone)
         body = (
             f"Hello {user.username},\n\n"
             f"{calendar.creator.username} {verb} \N{LEFT DOUBLE QUOTATION MARK}{calendar.title}"
@@ -99,4 +127,111 @@ def queue_cancellation(calendar: Calendar, *, participants: Sequence) -> None:
         subject="Meeting cancelled",
         attachment=_ics_attachment(ics.cancellation_ics(calendar, participants=participants), method="CANCEL"),
         effect="removes it from your calendar.",
+    )
+
+
+ANSWER_LABELS = [
+    (InvitationStatus.ACCEPTED, "accepted"),
+    (InvitationStatus.REJECTED, "declined"),
+    (InvitationStatus.PENDING, "have not answered"),
+]
+# The meeting length the notices suggest windows for (a calendar has no length of its own).
+NOTICE_DURATION = 60
+
+
+def _quoted(title: str) -> str:
+    return f"\N{LEFT DOUBLE QUOTATION MARK}{title}\N{RIGHT DOUBLE QUOTATION MARK}"
+
+
+def _best_times(calendar: Calendar, *, limit: int) -> tuple[list, str | None]:
+    """The best one-hour windows (as GET .../suggestions/ ranks them), or why there are none."""
+    inputs = selectors.scheduling_inputs(calendar=calendar)
+    result = suggest_meeting_times(
+        time_zone=calendar.timezone,
+        days=inputs.days,
+        creator=calendar.creator.username,
+        participants=inputs.participants,
+        pending=inputs.pending,
+        slots=inputs.slots,
+        duration=NOTICE_DURATION,
+        limit=limit,
+    )
+    return result.suggestions, (result.reason.message if result.reason else None)
+
+
+def _describe_suggestion(suggestion, calendar: Calendar, reader_zone: str) -> str:
+    when = describe_window(suggestion.starts_at, suggestion.ends_at, calendar.timezone, reader_zone=reader_zone)
+    who = ", ".join(suggestion.available)
+    maybe = f"; {', '.join(suggestion.if_need_be)} only if need be" if suggestion.if_need_be else ""
+    missing = f"; missing {', '.join(suggestion.missing)}" if suggestion.missing else ""
+    return f"{when}: {who}{maybe}{missing}"
+
+
+def _answers_line(calendar: Calendar) -> str:
+    names: dict[str, list[str]] = {status: [] for status in InvitationStatus.values}
+    for username, status in (
+        Invitation.objects.filter(calendar=calendar)
+        .order_by("invitee__username")
+        .values_list("invitee__username", "status")
+    ):
+        names[status].append(username)
+    parts = [f"{', '.join(names[status])} {label}" for status, label in ANSWER_LABELS if names[status]]
+    return "; ".join(parts) + "."
+
+
+def queue_everyone_answered(calendar: Calendar) -> None:
+    """Tell the creator (loaded with the calendar) that everyone has answered, with the best time."""
+    creator = calendar.creator
+    suggestions, reason = _best_times(calendar, limit=1)
+    if suggestions:
+        best = f"The best one-hour time: {_describe_suggestion(suggestions[0], calendar, creator.timezone)}."
+    else:
+        best = f"There is no time that suits yet: {reason}"
+    body = (
+        f"Hello {creator.username},\n\n"
+        f"Everyone invited to {_quoted(calendar.title)} has answered: {_answers_line(calendar)}\n\n"
+        f"{best}\n\n"
+        f"Fix it with POST /calendars/{calendar.pk}/finalize/ (GET /calendars/{calendar.pk}/suggestions/ has more).\n"
+    )
+    queue_email(
+        key=f"everyone-answered:{calendar.pk}:{calendar.answered_notice_round}",
+        kind="everyone_answered",
+        recipient=creator,
+        subject=f"Everyone has answered: {calendar.title}",
+        body=body,
+    )
+
+
+def queue_deadline_passed(calendar: Calendar) -> None:
+    """Tell the creator that the deadline passed: the top three times and who did not answer."""
+    creator = calendar.creator
+    suggestions, reason = _best_times(calendar, limit=3)
+    if suggestions:
+        listed = "\n".join(
+            f"    {i}. {_describe_suggestion(s, calendar, creator.timezone)}" for i, s in enumerate(suggestions, 1)
+        )
+        best = f"The best one-hour times:\n\n{listed}"
+    else:
+        best = f"There is no time that suits: {reason}"
+    pending = list(
+        Invitation.objects.filter(calendar=calendar, status=InvitationStatus.PENDING)
+        .order_by("invitee__username")
+        .values_list("invitee__username", flat=True)
+    )
+    silent = f"Did not answer: {', '.join(pending)}." if pending else "Everyone invited answered."
+    deadline = calendar.respond_by.astimezone(ZoneInfo(creator.timezone or calendar.timezone))
+    body = (
+        f"Hello {creator.username},\n\n"
+        f"The deadline to answer {_quoted(calendar.title)} passed ({deadline:%A} {deadline.day} {deadline:%B %Y}, "
+        f"{deadline:%H:%M} {city(creator.timezone or calendar.timezone)} time).\n\n"
+        f"{silent}\n\n{best}\n\n"
+        f"Fix the meeting with POST /calendars/{calendar.pk}/finalize/, or move the deadline with PUT "
+        f"/calendars/{calendar.pk}/.\n"
+    )
+    queue_email(
+        key=f"deadline:{calendar.pk}:{calendar.respond_by.isoformat()}",
+        kind="deadline",
+        recipient=creator,
+        subject=f"Deadline passed: {calendar.title}",
+        body=body,
     )

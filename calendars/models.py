@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
-from functools import cache
-from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,15 +21,6 @@ MAX_TIMESLOTS_PER_OWNER_PER_DAY = 48
 MAX_RANKING = 2_147_483_647  # the PostgreSQL integer column's upper end
 DEFAULT_TIME_ZONE = "UTC"
 END_AFTER_START = "End time must be after start time."
-
-
-@cache
-def time_zone_names() -> dict[str, str]:
-    """Valid IANA zone names keyed by their lower-case form (so `europe/berlin` finds `Europe/Berlin`).
-
-    `localtime` (the server's own zone) and `Factory` (a placeholder) are not places.
-    """
-    return {name.lower(): name for name in available_timezones() - {"localtime", "Factory"}}
 
 
 class CalendarQuerySet(models.QuerySet):
@@ -65,6 +54,13 @@ class Calendar(models.Model):
     finalized_at = models.DateTimeField(null=True, blank=True)
     # Finalize and undo each add one; the iCalendar SEQUENCE is this minus one, so it never goes back.
     schedule_revision = models.PositiveIntegerField(default=0)
+    # After it, only the creator changes anything (invitees cannot answer, participants cannot touch slots).
+    respond_by = models.DateTimeField(null=True, blank=True)
+    # The deadline the "deadline passed" notice went out for (a moved deadline notifies again when it passes).
+    deadline_notice_for = models.DateTimeField(null=True, blank=True)
+    # One more each time someone new is invited; the "everyone has answered" notice goes once per round.
+    invitation_round = models.PositiveIntegerField(default=0)
+    answered_notice_round = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -72,7 +68,10 @@ class Calendar(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["creator", "-created_at"], name="calendar_creator_created")]
+        indexes = [
+            models.Index(fields=["creator", "-created_at"], name="calendar_creator_created"),
+            models.Index(fields=["respond_by"], name="calendar_respond_by"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(timezone=""), name="calendar_timezone_set"),
             models.CheckConstraint(
@@ -99,6 +98,9 @@ class Calendar(models.Model):
     @property
     def is_finalized(self) -> bool:
         return self.finalized_date is not None
+
+    def deadline_passed(self, now: datetime.datetime) -> bool:
+        return self.respond_by is not None and self.respond_by <= now
 
     @property
     def ics_sequence(self) -> int:

@@ -30,8 +30,18 @@ CALENDAR_COLUMNS = (
     "finalized_date",
     "finalized_start_time",
     "finalized_end_time",
+    "respond_by",
+    "creator_id",
 )
 TIMESLOT_COLUMNS = ("id", "owner__username", "start_time", "end_time", "preference")
+
+
+def instant(value: datetime.datetime | None) -> str | None:
+    """An aware datetime as DRF's DateTimeField renders it: in UTC, `Z` for the offset."""
+    if value is None:
+        return None
+    text = value.astimezone(datetime.UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def clock(value: datetime.time) -> str:
@@ -83,12 +93,13 @@ def _finalized(time_zone: str, date: datetime.date, start: datetime.time, end: d
 def calendar_bodies(rows: Sequence[tuple]) -> list[dict[str, Any]]:
     """`CalendarSerializer(many=True).data` for rows of `calendar_rows` (extra columns ignored), in their order.
 
-    Two more queries (days with their timeslots, accepted invitations), where the prefetch of
-    `selectors.with_days_and_participants` runs three; none without rows.
+    Two more queries (days with their timeslots, the invitations), whatever the number of calendars;
+    none without rows.
     """
     if not rows:
         return []
     calendar_ids = [row[0] for row in rows]
+    creators = {row[0]: row[len(CALENDAR_COLUMNS) - 1] for row in rows}
     days: dict[int, list[dict[str, Any]]] = {pk: [] for pk in calendar_ids}
     # Days with their slots in one query (a day without slots comes once, with NULLs): days by
     # date, a day's slots by start then id, as the calendar has always listed them (the day's
@@ -96,12 +107,21 @@ def calendar_bodies(rows: Sequence[tuple]) -> list[dict[str, Any]]:
     day_rows = (
         Day.objects.filter(calendar_id__in=calendar_ids)
         .order_by("date", "id", "timeslots__start_time", "timeslots__id")
-        .values_list("calendar_id", "id", "date", "ranking", *(f"timeslots__{c}" for c in TIMESLOT_COLUMNS))
+        .values_list(
+            "calendar_id",
+            "id",
+            "date",
+            "ranking",
+            *(f"timeslots__{c}" for c in TIMESLOT_COLUMNS),
+            "timeslots__owner_id",
+        )
     )
     clocks: dict[datetime.time, str] = {}
     day_id = None
     slots: list[dict[str, Any]] = []
-    for calendar_id, pk, date, ranking, slot_id, owner, start, end, preference in day_rows:
+    owners: dict[int, set[int]] = {pk: set() for pk in calendar_ids}
+    for calendar_id, pk, date, ranking, slot_id, owner, start, end, preference, owner_id in day_rows:
+        owners[calendar_id].add(owner_id)
         if pk != day_id:
             day_id, slots = pk, []
             days[calendar_id].append({"id": pk, "date": date.isoformat(), "ranking": ranking, "timeslots": slots})
@@ -117,17 +137,22 @@ def calendar_bodies(rows: Sequence[tuple]) -> list[dict[str, Any]]:
                     "preference": preference,
                 }
             )
+    # Every invitation of the page's calendars, in one query: the participants, and the answers counted.
     participants: dict[int, list[int]] = {pk: [] for pk in calendar_ids}
-    accepted = (
-        Invitation.objects.filter(calendar_id__in=calendar_ids, status=InvitationStatus.ACCEPTED)
+    answers: dict[int, dict[str, int]] = {pk: dict.fromkeys(InvitationStatus.values, 0) for pk in calendar_ids}
+    invitations = (
+        Invitation.objects.filter(calendar_id__in=calendar_ids)
         .order_by("invitee_id")
-        .values_list("calendar_id", "invitee_id")
+        .values_list("calendar_id", "invitee_id", "status")
     )
-    for calendar_id, invitee_id in accepted:
-        participants[calendar_id].append(invitee_id)
+    for calendar_id, invitee_id, status in invitations:
+        answers[calendar_id][status] += 1
+        if status == InvitationStatus.ACCEPTED:
+            participants[calendar_id].append(invitee_id)
     bodies = []
     for row in rows:
-        pk, creator, title, description, time_zone, date, start, end = row[: len(CALENDAR_COLUMNS)]
+        pk, creator, title, description, time_zone, date, start, end, respond_by, _ = row[: len(CALENDAR_COLUMNS)]
+        counts = answers[pk]
         bodies.append(
             {
                 "id": pk,
@@ -135,6 +160,14 @@ def calendar_bodies(rows: Sequence[tuple]) -> list[dict[str, Any]]:
                 "title": title,
                 "description": description,
                 "timezone": time_zone,
+                "respond_by": instant(respond_by),
+                "responses": {
+                    "invited": sum(counts.values()),
+                    "accepted": counts[InvitationStatus.ACCEPTED],
+                    "pending": counts[InvitationStatus.PENDING],
+                    "rejected": counts[InvitationStatus.REJECTED],
+                    "with_availability": len(owners[pk] & {creators[pk], *participants[pk]}),
+                },
                 "days": days[pk],
                 "participants": participants[pk],
                 "finalized": None if date is None else _finalized(time_zone, date, start, end),

@@ -34,8 +34,10 @@ __all__ = [
     "Suggestion",
     "SuggestionResult",
     "availability_grid",
+    "in_zone",
     "place_meeting",
     "suggest_meeting_times",
+    "wall_instant",
 ]
 
 MAX_DURATION = 24 * 60
@@ -495,6 +497,22 @@ def place_meeting(*, time_zone: str | tzinfo, day: date, start: time, end: time)
     # No placement lasts what the wall clock says (the window spans a change): the meeting runs
     # from the first time the start is shown to the last time the end is shown.
     return starts[0].astimezone(zone), ends[-1].astimezone(zone)
+
+
+# Another reader's clock ---------------------------------------------------------------------------------------
+
+
+def wall_instant(day: date, at: time, time_zone: str | tzinfo) -> datetime:
+    """The moment a wall-clock time on `day` shows in `time_zone` (in a repeated hour, the first; in a gap, as
+    zoneinfo shifts it)."""
+    return datetime.combine(day, at).replace(tzinfo=_zone(time_zone))
+
+
+def in_zone(moment: datetime, time_zone: str | None) -> str | None:
+    """`moment` as ISO 8601 on the clock of `time_zone` (its date, wall time and offset); None without a zone."""
+    if not time_zone:
+        return None
+    return moment.astimezone(_zone(time_zone)).isoformat()
 
 
 # The availability grid ---------------------------------------------------------------------------------------

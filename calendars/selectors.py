@@ -19,7 +19,7 @@ from django.http import Http404
 
 from calendars import read_models
 from calendars.models import Calendar, Day, FeedToken, Invitation, InvitationStatus, TimeSlot
-from calendars.scheduling import CandidateDay, Slot, availability_grid
+from calendars.scheduling import CandidateDay, Slot, availability_grid, in_zone, wall_instant
 
 User = get_user_model()
 
@@ -129,7 +129,7 @@ def _parsed(value, kind):
     return value if isinstance(value, kind) else kind.fromisoformat(value)
 
 
-def availability_body(*, calendar: Calendar) -> dict[str, Any]:
+def availability_body(*, calendar: Calendar, local_zone: str | None = None) -> dict[str, Any]:
     """The availability grid of a calendar (loaded with its creator) as its JSON body (`AvailabilitySerializer`).
 
     Two queries whatever the size: the participants, then the days with every slot on them (one outer
@@ -169,16 +169,24 @@ def availability_body(*, calendar: Calendar) -> dict[str, Any]:
     )
     ordered = sorted(days.items(), key=lambda item: (item[1].date, item[0]))
     grid = availability_grid(days=[day for _, day in ordered], members=owners.values(), slots=slots)
+
+    def interval_body(date: datetime.date, interval) -> dict[str, Any]:
+        body = interval.as_dict()
+        body["local_start"] = in_zone(wall_instant(date, interval.start, calendar.timezone), local_zone)
+        body["local_end"] = in_zone(wall_instant(date, interval.end, calendar.timezone), local_zone)
+        return body
+
     return {
         "calendar": calendar.pk,
         "timezone": calendar.timezone,
+        "local_timezone": local_zone,
         "members": sorted(owners.values(), key=lambda name: (name.casefold(), name)),
         "days": [
             {
                 "day": pk,
                 "date": day.date.isoformat(),
                 "ranking": day.ranking,
-                "intervals": [interval.as_dict() for interval in found.intervals],
+                "intervals": [interval_body(day.date, interval) for interval in found.intervals],
             }
             for (pk, day), found in zip(ordered, grid, strict=True)
         ],

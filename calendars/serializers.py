@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone as django_timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -23,9 +25,9 @@ from calendars.models import (
     TimeSlot,
     check_time_order,
     format_slot,
-    time_zone_names,
 )
 from calendars.scheduling import MAX_DURATION, MAX_LIMIT, STEPS, ReasonCode
+from oneonone import timezones
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 TOO_MANY_SLOTS = f"At most {MAX_TIMESLOTS_PER_OWNER_PER_DAY} timeslots per person per day."
@@ -60,24 +62,8 @@ class ClockTimeField(serializers.TimeField):
         ),
     }
 )
-class TimeZoneField(serializers.CharField):
-    """An IANA zone name, validated against the zone database and answered in its canonical case."""
-
-    default_error_messages = {"unknown": "Unknown time zone {value!r}; use an IANA name such as Europe/Berlin."}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 64)
-        super().__init__(**kwargs)
-
-    def run_validation(self, data=serializers.empty):
-        # After the CharField checks (blank, null, length), so those keep their usual messages.
-        value = super().run_validation(data)
-        if value is serializers.empty or value is None:
-            return value
-        canonical = time_zone_names().get(value.lower())
-        if canonical is None:
-            self.fail("unknown", value=value)
-        return canonical
+class TimeZoneField(timezones.TimeZoneField):
+    """A calendar's IANA zone (oneonone.timezones): the zone of its days and timeslots."""
 
 
 class OffsetDateTimeField(serializers.DateTimeField):
@@ -284,16 +270,68 @@ def finalized_body(calendar: Calendar) -> dict[str, Any] | None:
 FINALIZED_HELP = "The finalized meeting, or null while the time is open (POST /calendars/{id}/finalize/ fixes it)."
 
 
+class DeadlineField(serializers.DateTimeField):
+    """`respond_by`: an instant with its UTC offset (a time without one is ambiguous), or null for none."""
+
+    default_error_messages = {"naive": "Give the deadline with its UTC offset, e.g. 2030-01-01T12:00:00+01:00."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault(
+            "help_text",
+            "When answers close (ISO 8601 with an offset), or null for no deadline. After it, invitees cannot "
+            "answer and participants cannot change their timeslots; the creator can still do everything, "
+            "move the deadline or clear it. Must lie in the future when set or moved.",
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        try:
+            parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None  # well formed but impossible (February 30th): DRF's own message
+        if parsed is not None and parsed.tzinfo is None:
+            self.fail("naive")
+        return super().to_internal_value(value)
+
+
+def _future_deadline(value, current=None):
+    """The deadline, if it is null, unchanged, or in the future; else 400."""
+    if value is None or value == current:
+        return value
+    if value <= django_timezone.now():
+        raise serializers.ValidationError("The deadline must lie in the future.")
+    return value
+
+
+class CalendarResponsesSerializer(serializers.Serializer):
+    """How far the answers are: invitations by state, and who marked availability."""
+
+    invited = serializers.IntegerField(
+        help_text="Everyone ever invited and not revoked: accepted + pending + rejected."
+    )
+    accepted = serializers.IntegerField(help_text="Participants.")
+    pending = serializers.IntegerField(help_text="Invitees who have not answered.")
+    rejected = serializers.IntegerField(help_text="Invitees who declined.")
+    with_availability = serializers.IntegerField(
+        help_text="The creator and the participants who have at least one timeslot on the calendar."
+    )
+
+
 class CalendarCreateSerializer(CalendarWriteMixin, serializers.ModelSerializer):
     """A new calendar with its days and, optionally, the creator's timeslots on them."""
 
     days = _days_field()
     timezone = TimeZoneField(required=False, default=DEFAULT_TIME_ZONE)
+    respond_by = DeadlineField(required=False, default=None)
 
     class Meta:
         model = Calendar
-        fields = ["id", "title", "description", "timezone", "days"]
+        fields = ["id", "title", "description", "timezone", "respond_by", "days"]
         read_only_fields = ["id"]
+
+    def validate_respond_by(self, value):
+        return _future_deadline(value)
 
     def validate_days(self, days: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for day in days:
@@ -306,12 +344,17 @@ class CalendarEditSerializer(CalendarWriteMixin, serializers.ModelSerializer):
 
     days = _days_field()
     timezone = TimeZoneField(required=False, help_text="Left out: unchanged. 409 while the meeting is finalized.")
+    respond_by = DeadlineField(required=False)
     finalized = serializers.SerializerMethodField(help_text=FINALIZED_HELP)
 
     class Meta:
         model = Calendar
-        fields = ["id", "title", "description", "timezone", "days", "finalized"]
+        fields = ["id", "title", "description", "timezone", "respond_by", "days", "finalized"]
         read_only_fields = ["id"]
+
+    def validate_respond_by(self, value):
+        # The creator may move or clear it at any time; a deadline sent unchanged may already have passed.
+        return _future_deadline(value, current=self.instance.respond_by if self.instance else None)
 
     @extend_schema_field(FinalizedMeetingSerializer(allow_null=True))
     def get_finalized(self, calendar: Calendar) -> dict[str, Any] | None:
@@ -330,12 +373,42 @@ class CalendarSerializer(serializers.ModelSerializer):
         help_text="User ids of the invitees who accepted (the creator is not listed)."
     )
     timezone = serializers.CharField(read_only=True, help_text="IANA time zone of the days and timeslots.")
+    respond_by = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When answers close, or null; see `CalendarCreate.respond_by`."
+    )
+    responses = serializers.SerializerMethodField(help_text="How far the answers are.")
     finalized = serializers.SerializerMethodField(help_text=FINALIZED_HELP)
 
     class Meta:
         model = Calendar
-        fields = ["id", "creator_username", "title", "description", "timezone", "days", "participants", "finalized"]
+        fields = [
+            "id",
+            "creator_username",
+            "title",
+            "description",
+            "timezone",
+            "respond_by",
+            "responses",
+            "days",
+            "participants",
+            "finalized",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(CalendarResponsesSerializer)
+    def get_responses(self, calendar: Calendar) -> dict[str, int]:
+        # As calendars.read_models counts them; this runs only where a test holds the two equal.
+        invitations = list(calendar.invitations.all())
+        statuses = [i.status for i in invitations]
+        members = {calendar.creator_id} | {i.invitee_id for i in invitations if i.status == InvitationStatus.ACCEPTED}
+        owners = {slot.owner_id for day in calendar.days.all() for slot in day.timeslots.all()}
+        return {
+            "invited": len(statuses),
+            "accepted": statuses.count(InvitationStatus.ACCEPTED),
+            "pending": statuses.count(InvitationStatus.PENDING),
+            "rejected": statuses.count(InvitationStatus.REJECTED),
+            "with_availability": len(members & owners),
+        }
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_participants(self, calendar: Calendar) -> list[int]:
@@ -362,6 +435,25 @@ class FinalizeSerializer(serializers.Serializer):
 # Suggestions ------------------------------------------------------------------------------------------------
 
 
+class LocalZoneField(timezones.TimeZoneField):
+    """`?tz=`: a reader's IANA zone, to see each window's start and end on their own clock too."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            "An IANA zone (`America/New_York`): each window also gets `local_start` and `local_end` in it, "
+            "with their date (it may be another date there).",
+        )
+        super().__init__(**kwargs)
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    """Query parameters of `GET /calendars/{id}/availability/`."""
+
+    tz = LocalZoneField()
+
+
 class SuggestionQuerySerializer(serializers.Serializer):
     """Query parameters of `GET /calendars/{id}/suggestions/`."""
 
@@ -374,6 +466,7 @@ class SuggestionQuerySerializer(serializers.Serializer):
     step = serializers.ChoiceField(
         choices=STEPS, default=15, help_text="Minutes between candidate starts, counted from midnight; divides 60."
     )
+    tz = LocalZoneField()
 
 
 class SuggestionScoreSerializer(serializers.Serializer):
@@ -412,6 +505,13 @@ class SuggestionSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Invitees who have not answered yet (counted as missing)."
     )
     score = SuggestionScoreSerializer()
+    local_start = OffsetDateTimeField(
+        allow_null=True,
+        help_text="With `?tz=`: the start as a wall time in that zone (ISO 8601, its offset); else null.",
+    )
+    local_end = OffsetDateTimeField(
+        allow_null=True, help_text="With `?tz=`: the end as a wall time in that zone (ISO 8601, its offset); else null."
+    )
 
 
 # A module constant so SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] can name its enum (SuggestionReasonCodeEnum).
@@ -432,6 +532,9 @@ class SuggestionListSerializer(serializers.Serializer):
     step = serializers.IntegerField()
     limit = serializers.IntegerField()
     timezone = serializers.CharField(help_text="The calendar's IANA time zone; all wall-clock times are in it.")
+    local_timezone = serializers.CharField(
+        allow_null=True, help_text="The zone of `?tz=` (`local_start`, `local_end`), or null."
+    )
     suggestions = SuggestionSerializer(many=True)
     reason = SuggestionReasonSerializer(allow_null=True)
 
@@ -449,6 +552,13 @@ class AvailabilityIntervalSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text='Usernames available only "if need be", sorted.'
     )
     count = serializers.IntegerField(help_text="How many are available: `yes` + `if_need_be`.")
+    local_start = OffsetDateTimeField(
+        allow_null=True,
+        help_text="With `?tz=`: the start as a wall time in that zone (ISO 8601, its offset); else null.",
+    )
+    local_end = OffsetDateTimeField(
+        allow_null=True, help_text="With `?tz=`: the end as a wall time in that zone (ISO 8601, its offset); else null."
+    )
 
 
 class AvailabilityDaySerializer(serializers.Serializer):
@@ -467,6 +577,9 @@ class AvailabilitySerializer(serializers.Serializer):
 
     calendar = serializers.IntegerField(help_text="The calendar's id.")
     timezone = serializers.CharField(help_text="The calendar's IANA time zone; all times are wall-clock in it.")
+    local_timezone = serializers.CharField(
+        allow_null=True, help_text="The zone of `?tz=` (`local_start`, `local_end`), or null."
+    )
     members = serializers.ListField(
         child=serializers.CharField(), help_text="The creator and the participants, sorted (pending invitees are not)."
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
@@ -14,7 +15,7 @@ from django.utils import timezone as django_timezone
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.settings import api_settings
 
-from calendars import access, emails, selectors
+from calendars import access, emails, notices, selectors
 from calendars.models import (
     DEFAULT_TIME_ZONE,
     END_AFTER_START,
@@ -31,6 +32,7 @@ from calendars.scheduling import NonexistentTimeError, place_meeting
 from oneonone.exceptions import Conflict
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+UNCHANGED = object()  # a PUT that leaves a field out
 NOT_MEMBER = "Only the calendar's creator and participants can add timeslots."
 # The fields finalizing and undoing write (undoing clears the first four).
 FINALIZED_FIELDS = [
@@ -109,13 +111,17 @@ def calendar_create(
     days: list[dict[str, Any]],
     description: str = "",
     timezone: str = DEFAULT_TIME_ZONE,
+    respond_by: datetime.datetime | None = None,
 ) -> Calendar:
     """Create a calendar with its days and the creator's initial timeslots on them.
 
     `days` are validated dicts (date, ranking, optional timeslots); any `id` in them is ignored.
+    A deadline (`respond_by`) schedules the notice to the creator for when it passes.
     """
     with _constraints_as_400(DAYS_CLASH):
-        calendar = Calendar.objects.create(creator=creator, title=title, description=description, timezone=timezone)
+        calendar = Calendar.objects.create(
+            creator=creator, title=title, description=description, timezone=timezone, respond_by=respond_by
+        )
         created = Day.objects.bulk_create([Day(calendar=calendar, date=d["date"], ranking=d["ranking"]) for d in days])
         TimeSlot.objects.bulk_create(
             [
@@ -124,6 +130,7 @@ def calendar_create(
                 for slot in _new_slots(day, creator.pk, d.get("timeslots", []))
             ]
         )
+    notices.schedule_deadline(calendar)
     return calendar
 
 
@@ -143,8 +150,9 @@ def calendar_update(
     days: list[dict[str, Any]],
     description: str | None = None,
     timezone: str | None = None,
+    respond_by: datetime.datetime | object | None = UNCHANGED,
 ) -> Calendar:
-    """Replace the calendar's title, description, time zone and day list.
+    """Replace the calendar's title, description, time zone, deadline and day list.
 
     Days sent with an `id` are kept with their timeslots (date and ranking may change),
     days left out are deleted with their timeslots, days without an `id` are added (with
@@ -215,6 +223,10 @@ def calendar_update(
     if timezone is not None:
         calendar.timezone = timezone
         fields.append("timezone")
+    if respond_by is not UNCHANGED and respond_by != calendar.respond_by:
+        calendar.respond_by = respond_by
+        fields.append("respond_by")
+        notices.schedule_deadline(calendar)
     calendar.save(update_fields=fields)
     return calendar
 
@@ -309,6 +321,23 @@ def _check_slot_fits(
 TIMESLOTS = "timeslots"
 
 
+def refuse_after_deadline(calendar: Calendar, *, user_id: int, what: str) -> None:
+    """409 once `respond_by` has passed, for everyone but the creator (who keeps every right)."""
+    if calendar.creator_id == user_id or not calendar.deadline_passed(django_timezone.now()):
+        return
+    creator = get_user_model().objects.filter(pk=calendar.creator_id).values_list("username", flat=True).first()
+    raise Conflict(
+        f"The deadline to respond passed ({calendar.respond_by.isoformat()}): {what} cannot change any more. "
+        f"{creator} (the creator) can extend it with PUT /calendars/{calendar.pk}/."
+    )
+
+
+def _availability_added(calendar: Calendar, owner: AbstractBaseUser) -> None:
+    # A participant's first slot may complete the answers (calendars.notices).
+    if owner.pk != calendar.creator_id:
+        notices.check_everyone_answered(calendar)
+
+
 def _lock_day_for(*, day_id: int, user_id: int) -> Day:
     """Lock the day (404 if it is gone) and make sure `user_id` is still a member of its calendar (else 403).
 
@@ -326,6 +355,7 @@ def _lock_day_for(*, day_id: int, user_id: int) -> Day:
     access.require_member_locked(calendar=calendar, user_id=user_id, message=NOT_MEMBER)
     if calendar.is_finalized:
         raise finalized_conflict(calendar, TIMESLOTS)
+    refuse_after_deadline(calendar, user_id=user_id, what=TIMESLOTS)
     day.calendar = calendar
     return day
 
@@ -343,9 +373,11 @@ def timeslot_create(
     day = _lock_day_for(day_id=day.pk, user_id=owner.pk)
     _check_slot_fits(day_id=day.pk, owner_id=owner.pk, start=start_time, end=end_time, exclude=None)
     with _constraints_as_400(SLOT_ORDER):
-        return TimeSlot.objects.create(
+        timeslot = TimeSlot.objects.create(
             day=day, owner=owner, start_time=start_time, end_time=end_time, preference=preference
         )
+    _availability_added(day.calendar, owner)
+    return timeslot
 
 
 @transaction.atomic
@@ -400,7 +432,9 @@ def timeslots_add(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str, An
             }
         )
     with _constraints_as_400(SLOT_ORDER):
-        return _owned_by(TimeSlot.objects.bulk_create(_new_slots(day, owner.pk, slots)), owner)
+        created = _owned_by(TimeSlot.objects.bulk_create(_new_slots(day, owner.pk, slots)), owner)
+    _availability_added(day.calendar, owner)
+    return created
 
 
 @transaction.atomic
@@ -430,6 +464,8 @@ def timeslots_replace(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str
     TimeSlot.objects.bulk_update(changed, ["preference"])
     with _constraints_as_400(SLOT_ORDER):
         created = TimeSlot.objects.bulk_create(_new_slots(day, owner.pk, list(wanted.values())))
+    if kept or created:
+        _availability_added(day.calendar, owner)
     return _owned_by(sorted(kept + created, key=lambda s: (s.start_time, s.end_time, s.pk)), owner)
 
 
@@ -439,7 +475,8 @@ def timeslot_delete(*, timeslot: TimeSlot) -> None:
     calendar_id = Day.objects.filter(pk=timeslot.day_id).values_list("calendar_id", flat=True).first()
     if calendar_id is None:  # the day went with its slots
         return
-    lock_calendar_unfinalized(calendar_id=calendar_id, what=TIMESLOTS)
+    calendar = lock_calendar_unfinalized(calendar_id=calendar_id, what=TIMESLOTS)
+    refuse_after_deadline(calendar, user_id=timeslot.owner_id, what=TIMESLOTS)
     TimeSlot.objects.filter(pk=timeslot.pk).delete()
 
 

@@ -17,8 +17,9 @@ from calendars import access, ics, openapi, read_models, selectors, services
 from calendars.access import Role
 from calendars.models import Calendar, Day, TimeSlot
 from calendars.renderers import ICalendarViewMixin
-from calendars.scheduling import suggest_meeting_times
+from calendars.scheduling import in_zone, suggest_meeting_times
 from calendars.serializers import (
+    AvailabilityQuerySerializer,
     CalendarCreateSerializer,
     CalendarEditSerializer,
     CalendarSerializer,
@@ -156,7 +157,8 @@ class CalendarSuggestionsView(APIView):
         calendar = access.calendar_for(request.user, pk, Role.MEMBER)
         query = SuggestionQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        params = query.validated_data
+        params = dict(query.validated_data)
+        local_zone = params.pop("tz", None) or None
         inputs = selectors.scheduling_inputs(calendar=calendar)
         result = suggest_meeting_times(
             time_zone=calendar.timezone,
@@ -167,7 +169,10 @@ class CalendarSuggestionsView(APIView):
             slots=inputs.slots,
             **params,
         )
-        body = {**params, "timezone": calendar.timezone, **result.as_dict()}
+        body = {**params, "timezone": calendar.timezone, "local_timezone": local_zone, **result.as_dict()}
+        for suggestion, found in zip(body["suggestions"], result.suggestions, strict=True):
+            suggestion["local_start"] = in_zone(found.starts_at, local_zone)
+            suggestion["local_end"] = in_zone(found.ends_at, local_zone)
         return Response(SuggestionListSerializer(body).data)
 
 
@@ -175,7 +180,11 @@ class CalendarSuggestionsView(APIView):
 class CalendarAvailabilityView(APIView):
     def get(self, request, pk: int):
         calendar = access.calendar_for(request.user, pk, Role.VIEWER)
-        return Response(selectors.availability_body(calendar=calendar))
+        query = AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            selectors.availability_body(calendar=calendar, local_zone=query.validated_data.get("tz") or None)
+        )
 
 
 @openapi.finalize

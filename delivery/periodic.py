@@ -32,8 +32,12 @@ def registered() -> dict[str, tuple[object, datetime.timedelta]]:
     return dict(_registered)
 
 
+def seconds(value: float) -> datetime.timedelta:
+    return datetime.timedelta(seconds=value)
+
+
 def sweep_interval() -> datetime.timedelta:
-    return datetime.timedelta(seconds=settings.DELIVERY_SWEEP_SECONDS)
+    return seconds(settings.DELIVERY_SWEEP_SECONDS)
 
 
 def run_due(now: datetime.datetime | None = None) -> list[str]:

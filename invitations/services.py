@@ -10,9 +10,12 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, Throttled
 
+from calendars import notices
 from calendars.models import REMIND_INTERVAL, Calendar, Invitation, InvitationStatus, TimeSlot
-from calendars.services import lock_calendar_unfinalized
+from calendars.services import lock_calendar_unfinalized, refuse_after_deadline
+from calendars.tasks import check_answers
 from contacts.models import Contact, ContactStatus
+from delivery import queue
 from delivery.models import has_verified_address
 from invitations import emails
 from oneonone.exceptions import Conflict
@@ -42,7 +45,9 @@ def invitation_create(*, calendar: Calendar, invitee) -> Invitation:
     )
     if friendship is None:
         raise ValidationError({"invitee_username": "You can only invite your friends."})
-    lock_calendar_unfinalized(calendar_id=calendar.pk, what=INVITATIONS)
+    locked_calendar = lock_calendar_unfinalized(calendar_id=calendar.pk, what=INVITATIONS)
+    # Someone new to answer: a new round for the "everyone has answered" notice (calendars.notices).
+    Calendar.objects.filter(pk=calendar.pk).update(invitation_round=locked_calendar.invitation_round + 1)
 
     existing = Invitation.objects.select_for_update().filter(calendar=calendar, invitee=invitee).first()
     if existing is not None:
@@ -70,10 +75,11 @@ def invitation_answer(*, invitation: Invitation, status: str) -> Invitation:
     """
     if status not in (InvitationStatus.ACCEPTED, InvitationStatus.REJECTED):
         raise ValidationError({"status": "Answer with accepted or rejected; an answer cannot go back to pending."})
-    lock_calendar_unfinalized(calendar_id=invitation.calendar_id, what=INVITATIONS)
+    calendar = lock_calendar_unfinalized(calendar_id=invitation.calendar_id, what=INVITATIONS)
     locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
     if locked is None:  # revoked meanwhile
         raise NotFound()
+    refuse_after_deadline(calendar, user_id=locked.invitee_id, what="answers")
     if locked.status == status:
         return locked
     if locked.status == InvitationStatus.REJECTED:
@@ -86,18 +92,21 @@ def invitation_answer(*, invitation: Invitation, status: str) -> Invitation:
     locked.save(update_fields=["status", "updated_at"])
     told = Invitation.objects.select_related("invitee", "calendar__creator").get(pk=locked.pk)
     emails.queue_answer(told, previous=previous)
+    notices.check_everyone_answered(calendar)
     return locked
 
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation) -> None:
     """The creator deletes an invitation; an accepted invitee stops being a participant (409 while finalized)."""
-    lock_calendar_unfinalized(calendar_id=invitation.calendar_id, what=INVITATIONS)
+    calendar = lock_calendar_unfinalized(calendar_id=invitation.calendar_id, what=INVITATIONS)
     locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
     if locked is None:  # deleted meanwhile: the outcome the caller wanted
         return
     _remove_timeslots(calendar_id=locked.calendar_id, owner_id=locked.invitee_id)
     locked.delete()
+    # The last one who had not answered may be gone.
+    notices.check_everyone_answered(calendar)
 
 
 @transaction.atomic
@@ -152,6 +161,9 @@ def invitations_end_between(*, user_a, user_b) -> int:
     for calendar_id, invitee_id in pairs:
         _remove_timeslots(calendar_id=calendar_id, owner_id=invitee_id)
     deleted, _ = invitations.delete()
+    for calendar_id in sorted({calendar_id for calendar_id, _ in pairs}):
+        # The one who had not answered may be gone; checked by the worker, which locks the calendar first.
+        queue.enqueue(check_answers, calendar_id)
     return deleted
 
 

@@ -314,6 +314,8 @@ EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 30)
 EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600)
 EMAIL_SEND_LEASE_SECONDS = env_int("EMAIL_SEND_LEASE_SECONDS", 300)
 DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 60)
+# How often the worker looks for passed deadlines whose notice did not go out at its moment.
+DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 60)
 # Abuse caps (delivery/mail.py): emails an hour to one address, and caused by one user; the excess is dropped.
 EMAIL_RECIPIENT_HOURLY_CAP = env_int("EMAIL_RECIPIENT_HOURLY_CAP", 10)
 EMAIL_SENDER_HOURLY_CAP = env_int("EMAIL_SENDER_HOURLY_CAP", 60)

@@ -211,6 +211,7 @@ class TestAccessTokens:
             "username": "alice",
             "email": "alice@example.com",
             "email_verified": True,
+            "timezone": "",
         }
 
     def test_schema_is_public(self, api_client, db):

@@ -165,6 +165,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("post", "/auth/refresh/"): Row(everyone(200), body=refresh_body),
     ("post", "/auth/logout/"): Row(everyone(204), body=refresh_body),
     ("get", "/auth/me/"): Row(signed_in(200)),
+    ("patch", "/auth/me/"): Row(signed_in(200), body=lambda w, a: {"timezone": "Asia/Kathmandu"}),
     # Confirming an address: the token is the proof (a wrong one is a 400 for anyone); every actor's is confirmed.
     ("post", "/auth/email/verify/"): Row(everyone(400), body=lambda w, a: {"token": "not-a-token"}),
     ("post", "/auth/email/resend/"): Row(signed_in(409)),

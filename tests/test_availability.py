@@ -111,7 +111,13 @@ def test_usernames_sorted_without_regard_to_case_and_seconds_kept():
             "if_need_be": [],
             "count": 3,
         },
-        {"start_time": "10:00:00", "end_time": "23:59:59", "yes": ["bob"], "if_need_be": [], "count": 1},
+        {
+            "start_time": "10:00:00",
+            "end_time": "23:59:59",
+            "yes": ["bob"],
+            "if_need_be": [],
+            "count": 1,
+        },
     ]
 
 
@@ -252,6 +258,7 @@ class TestEndpoint:
         assert response.json() == {
             "calendar": berlin.pk,
             "timezone": "Europe/Berlin",
+            "local_timezone": None,
             "members": ["ann", "Bob", "carol"],
             "days": [
                 {
@@ -265,6 +272,8 @@ class TestEndpoint:
                             "yes": ["carol"],
                             "if_need_be": [],
                             "count": 1,
+                            "local_start": None,
+                            "local_end": None,
                         },
                         {
                             "start_time": "09:30:00",
@@ -272,6 +281,8 @@ class TestEndpoint:
                             "yes": ["carol"],
                             "if_need_be": ["ann"],
                             "count": 2,
+                            "local_start": None,
+                            "local_end": None,
                         },
                         {
                             "start_time": "11:00:00",
@@ -279,6 +290,8 @@ class TestEndpoint:
                             "yes": ["Bob", "carol"],
                             "if_need_be": [],
                             "count": 2,
+                            "local_start": None,
+                            "local_end": None,
                         },
                         {
                             "start_time": "11:30:00",
@@ -286,6 +299,8 @@ class TestEndpoint:
                             "yes": ["carol"],
                             "if_need_be": [],
                             "count": 1,
+                            "local_start": None,
+                            "local_end": None,
                         },
                     ],
                 },
@@ -294,7 +309,15 @@ class TestEndpoint:
                     "date": "2030-05-07",
                     "ranking": 1,
                     "intervals": [
-                        {"start_time": "14:00:00", "end_time": "15:00:00", "yes": ["ann"], "if_need_be": [], "count": 1}
+                        {
+                            "start_time": "14:00:00",
+                            "end_time": "15:00:00",
+                            "yes": ["ann"],
+                            "if_need_be": [],
+                            "count": 1,
+                            "local_start": None,
+                            "local_end": None,
+                        }
                     ],
                 },
                 {"day": empty.pk, "date": "2030-05-08", "ranking": 3, "intervals": []},

@@ -40,6 +40,22 @@ def day_body(day: Day) -> dict:
     }
 
 
+def responses_of(calendar: Calendar) -> dict:
+    statuses = list(calendar.invitations.values_list("status", flat=True))
+    members = {
+        calendar.creator_id,
+        *calendar.invitations.filter(status="accepted").values_list("invitee_id", flat=True),
+    }
+    owners = set(TimeSlot.objects.filter(day__calendar=calendar).values_list("owner_id", flat=True))
+    return {
+        "invited": len(statuses),
+        "accepted": statuses.count("accepted"),
+        "pending": statuses.count("pending"),
+        "rejected": statuses.count("rejected"),
+        "with_availability": len(members & owners),
+    }
+
+
 def calendar_body(calendar: Calendar) -> dict:
     return {
         "id": calendar.pk,
@@ -47,6 +63,8 @@ def calendar_body(calendar: Calendar) -> dict:
         "title": calendar.title,
         "description": calendar.description,
         "timezone": calendar.timezone,
+        "respond_by": None,
+        "responses": responses_of(calendar),
         "days": [day_body(d) for d in calendar.days.order_by("date", "id")],
         "participants": sorted(calendar.invitations.filter(status="accepted").values_list("invitee_id", flat=True)),
         "finalized": None,
@@ -124,6 +142,7 @@ class TestCreate:
             "title": "Kickoff",
             "description": "An hour, any of these days.",
             "timezone": "UTC",
+            "respond_by": None,
             "days": [
                 {
                     "id": first.pk,
@@ -483,6 +502,7 @@ class TestUpdate:
             "title": "Renamed",
             "description": "New text",
             "timezone": "UTC",
+            "respond_by": None,
             "days": [day_body(keep_too), day_body(keep), day_body(added)],
             "finalized": None,
         }

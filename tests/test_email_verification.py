@@ -50,6 +50,7 @@ class TestRegistration:
             "username": "zoe",
             "email": "zoe@example.com",
             "email_verified": True,
+            "timezone": "",
         }
         assert zoe.get("/auth/me/").json()["email_verified"] is True
 

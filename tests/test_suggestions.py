@@ -62,6 +62,8 @@ def suggestion(date, start, end, offset, available, missing, pending, total, ran
             "day_ranking": ranking,
             "start": start,
         },
+        "local_start": None,
+        "local_end": None,
     }
 
 
@@ -86,6 +88,7 @@ class TestHandComputed:
             "step": 15,
             "limit": 10,
             "timezone": "Europe/Berlin",
+            "local_timezone": None,
             "suggestions": [
                 suggestion("2030-05-06", "10:45:00", "11:45:00", "+02:00", ["ann", "bob", "carol"], [], ["zed"], 4, 1),
                 suggestion("2030-05-06", "09:00:00", "10:00:00", "+02:00", ["bob", "carol"], ["ann"], ["zed"], 4, 1),
@@ -187,6 +190,7 @@ class TestNothingFits:
             "step": 15,
             "limit": 10,
             "timezone": "Europe/Berlin",
+            "local_timezone": None,
             "suggestions": [],
             "reason": {
                 "code": "no_availability",
