@@ -110,7 +110,7 @@ me = extend_schema_view(
         operation_id="auth_me_update",
         summary="Change my address or time zone",
         description=(
-            "`timezone`: the IANA zone my emails speak in (`\"\"` to follow each calendar's zone). `email`: a new "
+            '`timezone`: the IANA zone my emails speak in (`""` to follow each calendar\'s zone). `email`: a new '
             "address, mailed a confirmation (`email_verified` is false until it is confirmed, and notices wait "
             "for it). Other fields are read-only."
         ),
