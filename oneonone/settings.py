@@ -112,7 +112,16 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Persistent connections buy nothing on SQLite and keep files open in tests.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Concurrent writers wait their turn (up to 20 s) instead of failing with "database is locked":
+            # a transaction takes the write lock when it begins (a deferred one that reads first cannot
+            # wait for it: SQLite refuses the upgrade at once), and WAL lets reads go on during a write.
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 else:
     # A database that does not answer fails the request within seconds (503, see oneonone/exceptions.py)
     # instead of holding a worker until gunicorn kills it.
