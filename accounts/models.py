@@ -1,4 +1,5 @@
-"""The user model (Django's, swappable from the first migration) and the confirmations of email addresses."""
+"""The user model (Django's, swappable from the first migration), the confirmations of email addresses and
+throttle counters."""
 
 from __future__ import annotations
 
@@ -66,3 +67,18 @@ class EmailVerification(models.Model):
         """A fresh secret (256 random bits, URL-safe) and its digest."""
         token = secrets.token_urlsafe(32)
         return token, token_digest(token)
+
+
+class ThrottleCounter(models.Model):
+    """Attempts from one client address in the current window of a throttle scope (accounts/throttles.py).
+
+    Used when the cache is the database cache, whose `incr` is not atomic; one UPSERT counts an attempt.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField()
+    # When the window ends, in seconds since the epoch: compared with the time of each attempt.
+    resets_at = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.PasswordThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -167,6 +168,8 @@ else:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be database or redis, got {TASKS_BACKEND!r}")
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's backend, with every password check counted by the login throttle (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 # Argon2id at OWASP's minimum first (accounts/hashers.py); the PBKDF2 hashers after it still verify
 # older hashes, which are rehashed with Argon2id at the user's next login (docs/performance.md).
 PASSWORD_HASHERS = [

@@ -134,3 +134,18 @@ def test_concurrent_slot_creates_all_succeed(server):
     status, days = server.call("GET", f"/calendars/{calendar['id']}/", token=tokens["access"])
     assert status == 200
     assert sum(len(day["timeslots"]) for day in days["days"]) == 60
+
+
+def test_parallel_wrong_passwords_get_exactly_the_rate(server):
+    """Twice the rate of wrong passwords at once from one address: exactly the rate is checked (401)."""
+    server.user("throttled", client="10.0.2.1")
+    for round_, client in enumerate(("10.0.2.2", "10.0.2.3")):
+        codes = run_together(
+            *[
+                lambda i=i, client=client: server.call(
+                    "POST", "/auth/login/", {"username": "throttled", "password": f"wrong-{i}"}, client=client
+                )[0]
+                for i in range(2 * AUTH_RATE)
+            ]
+        )
+        assert sorted(codes) == [401] * AUTH_RATE + [429] * AUTH_RATE, (round_, codes)
