@@ -1,5 +1,5 @@
-"""The user model (Django's, swappable from the first migration), the confirmations of email addresses and
-throttle counters."""
+"""The user model (Django's, swappable from the first migration), the confirmations of email addresses,
+refresh token families and throttle counters."""
 
 from __future__ import annotations
 
@@ -82,3 +82,29 @@ class ThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class RefreshTokenFamily(models.Model):
+    """The refresh tokens descended from one login, rotated one after the other (accounts/token_families.py).
+
+    Only the newest, `current_jti`, may be refreshed. Presenting an older one means a copy leaked
+    (OAuth 2.0 Security BCP, refresh token rotation): the family is revoked, and every token of it
+    is refused from then on, the thief's and the owner's alike. Logout revokes it too.
+    """
+
+    class Revoked(models.TextChoices):
+        LOGOUT = "logout"
+        REUSE = "reuse"
+
+    # The `fam` claim of its tokens; a token issued before families has its own jti here.
+    id = models.CharField(max_length=255, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    current_jti = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When its newest token expires: after that the family is dead, and swept at the user's next login.
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_because = models.CharField(max_length=6, choices=Revoked.choices, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh tokens {self.id} of user {self.user_id}"

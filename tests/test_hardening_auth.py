@@ -1,4 +1,4 @@
-"""Authentication hardening: every password check throttled, counted atomically; see docs/auth.md.
+"""Authentication hardening: throttled password checks, refresh token families; see docs/auth.md.
 
 Throttling: the JWT login, the browsable API's login form and the admin's login and password-change
 forms share one counter per client address; parallel attempts get exactly the rate on the database
@@ -19,9 +19,12 @@ from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import ThrottleCounter
+from accounts.models import RefreshTokenFamily, ThrottleCounter
 from accounts.throttles import AuthRateThrottle, count_attempt
+from accounts.tokens import RefreshToken
 from tests.factories import PASSWORD, UserFactory
 from tests.support import run_together
 
@@ -293,3 +296,135 @@ def test_a_window_in_the_database_ends_after_its_period():
     assert count_attempt("throttle_test_other", 60, start + 200) == (1, start + 260)
     # A window that opens sweeps the ones that ended.
     assert list(ThrottleCounter.objects.values_list("key", flat=True)) == ["throttle_test_other"]
+
+
+# --- Refresh token families: one successor per token, reuse revokes the login's tokens ---------------------------
+
+REVOKED = {"detail": "Token is blacklisted", "code": "token_not_valid"}
+
+
+def login(client=None) -> dict:
+    response = (client or APIClient()).post("/auth/login/", {"username": "alice", "password": PASSWORD}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def refresh(token: str, client=None):
+    return (client or APIClient()).post("/auth/refresh/", {"refresh": token}, format="json")
+
+
+def logout(token: str):
+    return APIClient().post("/auth/logout/", {"refresh": token}, format="json")
+
+
+@pytest.fixture
+def no_auth_throttle(monkeypatch):
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "10000/min"})
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("no_auth_throttle")
+class TestRefreshTokenFamilies:
+    def chain(self, length: int) -> list[str]:
+        tokens = [login()["refresh"]]
+        for _ in range(length):
+            response = refresh(tokens[-1])
+            assert response.status_code == 200, response.content
+            tokens.append(response.json()["refresh"])
+        return tokens
+
+    def test_a_refresh_chain_keeps_working(self, user):
+        tokens = self.chain(6)
+        assert len(set(tokens)) == 7
+        assert {RefreshToken(t).family_id for t in tokens} == {RefreshToken(tokens[0]).jti}
+        assert RefreshTokenFamily.objects.get().current_jti == RefreshToken(tokens[-1]).jti
+        # Every token but the newest is blacklisted.
+        assert BlacklistedToken.objects.count() == 6
+        assert refresh(tokens[-1]).status_code == 200
+
+    @pytest.mark.parametrize("reused", [0, 1, 3])
+    def test_reusing_a_rotated_token_revokes_every_token_of_its_login(self, user, reused):
+        tokens = self.chain(4)
+        other_login = login()["refresh"]
+        response = refresh(tokens[reused])
+        assert (response.status_code, response.json()) == (401, REVOKED)
+        for token in tokens:
+            assert (refresh(token).status_code, refresh(token).json()) == (401, REVOKED)
+        family = RefreshTokenFamily.objects.get(id=RefreshToken(tokens[0]).jti)
+        assert family.revoked_because == "reuse"
+        assert BlacklistedToken.objects.filter(token__jti=RefreshToken(tokens[-1]).jti).exists()
+        # Another login (another device) is another family: untouched.
+        assert refresh(other_login).status_code == 200
+
+    def test_the_thief_refreshing_first_loses_too(self, user):
+        stolen = login()["refresh"]
+        thief = refresh(stolen).json()["refresh"]
+        assert refresh(stolen).status_code == 401  # the owner's client, later, with its copy
+        assert refresh(thief).status_code == 401
+
+    @pytest.mark.parametrize("which", [0, 2, 3])
+    def test_logout_with_any_token_of_a_login_ends_them_all(self, user, which):
+        tokens = self.chain(3)
+        assert logout(tokens[which]).status_code == 204
+        for token in tokens:
+            assert (refresh(token).status_code, refresh(token).json()) == (401, REVOKED)
+        assert RefreshTokenFamily.objects.get().revoked_because == "logout"
+        assert logout(tokens[-1]).status_code == 204  # again: still revoked, quietly
+
+    def test_logout_before_any_refresh(self, user):
+        token = login()["refresh"]
+        assert logout(token).status_code == 204
+        assert (refresh(token).status_code, refresh(token).json()) == (401, REVOKED)
+
+    def test_access_tokens_do_not_carry_the_family(self, user):
+        tokens = self.chain(1)
+        assert "fam" in RefreshToken(tokens[1]).payload
+        assert "fam" not in AccessToken(refresh(tokens[1]).json()["access"]).payload
+
+    def test_a_family_of_a_deleted_user_goes_with_it(self, user):
+        self.chain(1)
+        user.delete()
+        assert not RefreshTokenFamily.objects.exists()
+
+
+def parallel_refreshes(token: str, n: int) -> list:
+    results = run_together(*[lambda: refresh(token) for _ in range(n)])
+    assert all(not isinstance(r, Exception) for r in results), results
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_auth_throttle")
+@pytest.mark.parametrize("rotated_before", [0, 1])
+def test_parallel_refreshes_of_one_token_give_one_successor_on_postgresql(rotated_before):
+    """Ten refreshes at once with one token (the login's, or a successor): exactly one 200, and since the
+    nine others are reuse, the family is revoked and the winner's token is refused too."""
+    UserFactory(username="alice")
+    for _ in range(3):
+        token = login()["refresh"]
+        for _ in range(rotated_before):
+            token = refresh(token).json()["refresh"]
+        responses = parallel_refreshes(token, 10)
+        assert sorted(r.status_code for r in responses) == [200] + [401] * 9
+        assert all(r.json() == REVOKED for r in responses if r.status_code == 401)
+        (winner,) = [r.json()["refresh"] for r in responses if r.status_code == 200]
+        assert refresh(winner).status_code == 401
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_auth_throttle")
+@pytest.mark.parametrize("rotated_before", [0, 1])
+def test_logout_racing_a_refresh_leaves_no_live_token_on_postgresql(rotated_before):
+    UserFactory(username="alice")
+    for round_ in range(5):
+        token = login()["refresh"]
+        for _ in range(rotated_before):
+            token = refresh(token).json()["refresh"]
+        out, refreshed = run_together(lambda token=token: logout(token), lambda token=token: refresh(token))
+        assert out.status_code == 204, (round_, out.content)
+        if refreshed.status_code == 200:
+            assert refresh(refreshed.json()["refresh"]).status_code == 401, round_
+        else:
+            assert refreshed.status_code == 401, (round_, refreshed.content)

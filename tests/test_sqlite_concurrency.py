@@ -149,3 +149,27 @@ def test_parallel_wrong_passwords_get_exactly_the_rate(server):
             ]
         )
         assert sorted(codes) == [401] * AUTH_RATE + [429] * AUTH_RATE, (round_, codes)
+
+
+def test_parallel_refreshes_of_one_token_give_one_successor(server):
+    """Ten refreshes at once with one refresh token: one 200; the nine others are reuse, which revokes the
+    login's tokens, the winner's new one included."""
+    tokens = server.user("refresher", client="10.0.3.1")
+    token = tokens["refresh"]
+    for round_ in range(2):  # the login's token, then a successor (it carries the family claim)
+        if round_:
+            status, body = server.call("POST", "/auth/login/", {"username": "refresher", "password": PASSWORD})
+            status, body = server.call("POST", "/auth/refresh/", {"refresh": body["refresh"]}, client="10.0.3.3")
+            assert status == 200, body
+            token = body["refresh"]
+        answers = run_together(
+            *[
+                lambda token=token, client=f"10.0.3.{10 + round_}": server.call(
+                    "POST", "/auth/refresh/", {"refresh": token}, client=client
+                )
+                for _ in range(10)
+            ]
+        )
+        assert sorted(status for status, _ in answers) == [200] + [401] * 9, (round_, answers)
+        (winner,) = [body["refresh"] for status, body in answers if status == 200]
+        assert server.call("POST", "/auth/refresh/", {"refresh": winner}, client="10.0.3.2")[0] == 401
