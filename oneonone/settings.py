@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from oneonone import keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -36,12 +38,14 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("DJANGO_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
-    # Local development and tests only; production sets DJANGO_SECRET_KEY.
-    SECRET_KEY = "insecure-local-development-key-change-me-0123456789-abcdefghijklmnop"  # noqa: S105
+# No key is written in the repository: without DJANGO_SECRET_KEY, one is generated on first use into a
+# file outside it (DJANGO_SECRET_KEY_FILE), in development and tests too. See oneonone/keys.py.
+SECRET_KEY = keys.django_secret_key(
+    debug=DEBUG,
+    require=env_bool("DJANGO_REQUIRE_SECRET_KEY", False),
+    key_file=os.environ.get("DJANGO_SECRET_KEY_FILE", ""),
+    repository=BASE_DIR,
+)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 
@@ -254,9 +258,11 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY", SECRET_KEY),
+    "SIGNING_KEY": keys.jwt_signing_key(secret_key=SECRET_KEY, debug=DEBUG),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_CLAIM": "user_id",
+    # simplejwt's access token, refused (401) when its user id claim is not an id.
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
 }
 
 SPECTACULAR_SETTINGS = {

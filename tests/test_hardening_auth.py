@@ -17,7 +17,6 @@ from unittest import mock
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken
@@ -26,6 +25,7 @@ from accounts.models import RefreshTokenFamily, ThrottleCounter
 from accounts.throttles import AuthRateThrottle, count_attempt
 from accounts.tokens import RefreshToken
 from tests.factories import PASSWORD, UserFactory
+from tests.routes import example_paths
 from tests.support import run_together
 
 User = get_user_model()
@@ -120,24 +120,6 @@ class TestEveryLoginIsThrottled:
 
 
 # --- Every route that checks a password, found by sweeping the URL configuration --------------------------------
-
-
-def example_paths() -> list[str]:
-    """One concrete path per URL pattern (ids replaced by 1)."""
-    paths: list[str] = []
-
-    def walk(resolver: URLResolver, prefix: str) -> None:
-        for entry in resolver.url_patterns:
-            text = prefix + str(entry.pattern).lstrip("^").rstrip("$")
-            text = re.sub(r"<(?:\w+:)?\w+>", "1", text)
-            text = re.sub(r"\(\?P<\w+>[^)]*\)", "1", text).replace("\\", "")
-            if isinstance(entry, URLResolver):
-                walk(entry, text)
-            elif isinstance(entry, URLPattern):
-                paths.append("/" + text)
-
-    walk(get_resolver(), "")
-    return sorted(set(paths))
 
 
 @pytest.mark.django_db
