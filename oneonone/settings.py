@@ -231,7 +231,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "oneonone.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "oneonone.parsers.MultiPartParser",
     ],
