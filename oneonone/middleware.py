@@ -1,4 +1,5 @@
-"""Requests refused before anything reads them: bodies over the size limit, charsets nothing can decode."""
+"""Requests refused before anything reads them (bodies over the size limit, charsets nothing can decode), and
+the default Cache-Control of responses."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils.http import parse_header_parameters
+from rest_framework_simplejwt.views import TokenViewBase
 
 
 class BodySizeLimitMiddleware:
@@ -27,6 +29,29 @@ class BodySizeLimitMiddleware:
                 {"detail": f"Request body too large: {length} bytes, the limit is {limit}."}, status=413
             )
         return self.get_response(request)
+
+
+class CacheControlMiddleware:
+    """A response without Cache-Control gets `private`, or `no-store` from a view that issues tokens.
+
+    Most answers depend on who asks (the token or session), and none is meant for shared caches; token
+    answers must not be stored at all (RFC 6749, section 5.1). A Cache-Control that a view sets on purpose
+    (the iCalendar feed's `private, no-cache`) is kept. Static files (WhiteNoise, earlier in the chain)
+    keep theirs.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store" if getattr(request, "_issues_tokens", False) else "private"
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        view_class = getattr(view_func, "cls", None)  # DRF's as_view()
+        request._issues_tokens = isinstance(view_class, type) and issubclass(view_class, TokenViewBase)
 
 
 # Charsets a request may name in its Content-Type, as codecs names them: text encodings that Django's
