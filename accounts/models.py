@@ -18,6 +18,8 @@ from accounts.validators import validate_email_address
 class User(AbstractUser):
     """A OneOnOne user; username rules as Django's (150 chars, letters, digits and @/./+/-/_)."""
 
+    # Django's 128 characters cannot hold an Argon2id-wrapped PBKDF2 hash (about 160; accounts/hashers.py).
+    password = models.CharField("password", max_length=255)
     email = models.EmailField("email address", blank=True, validators=[validate_email_address])
     # The address its owner confirmed (POST /auth/email/verify/); notices go only to a confirmed address,
     # so changing `email` lapses the confirmation until the new one is confirmed too.

@@ -175,10 +175,13 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 # Django's backend, with every password check counted by the login throttle (accounts/backends.py).
 AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
-# Argon2id at OWASP's minimum first (accounts/hashers.py); the PBKDF2 hashers after it still verify
-# older hashes, which are rehashed with Argon2id at the user's next login (docs/performance.md).
+# Argon2id at OWASP's minimum first (accounts/hashers.py). The others verify older hashes, which are
+# rehashed with Argon2id at the user's next login: PBKDF2 hashes that migration accounts/0005 wrapped in
+# Argon2id, and bare PBKDF2 ones written after it by an older release (docs/performance.md).
 PASSWORD_HASHERS = [
     "accounts.hashers.Argon2idPasswordHasher",
+    "accounts.hashers.PBKDF2WrappedArgon2idPasswordHasher",
+    "accounts.hashers.PBKDF2SHA1WrappedArgon2idPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
