@@ -133,11 +133,12 @@ def _count_in_database(key: str, period: int, now: float) -> tuple[int, float]:
 
 
 def _count_in_cache(cache: Any, key: str, period: int, now: float) -> tuple[int, float]:
-    # The first attempt opens the window (add is SET NX on Redis); each window has its own counter,
-    # named after its start, that outlives the window by a minute so `incr` never meets it gone.
+    # The first attempt opens the window: `key` holds its start (add is SET NX on Redis). Each window
+    # has its own counter, named after its start, that outlives the window by a minute so `incr` never
+    # meets it gone.
     for _ in range(3):
-        cache.add(f"{key}:start", now, period)
-        start = cache.get(f"{key}:start")
+        cache.add(key, now, period)
+        start = cache.get(key)
         if start is None:  # the window ended between the two calls
             continue
         counter = f"{key}:{start!r}"

@@ -254,11 +254,15 @@ def test_parallel_counts_are_distinct_on_redis(on_redis):
 
 
 @pytest.mark.django_db
-def test_login_throttle_on_redis(on_redis, api_client, user, rate):
+def test_login_throttle_on_redis(on_redis, redis_url, api_client, user, rate):
     assert [attempt(api_client, path).status_code for path in LOGINS] == [401, 200, 200]
     for path in LOGINS:
         assert_throttled(attempt(api_client, path, password=PASSWORD))
     assert not ThrottleCounter.objects.exists()  # the counter is in Redis, not the database
+    # The window's key, named as DRF named its history: scripts/ci/scale_out.sh looks for it.
+    import redis
+
+    assert redis.Redis.from_url(redis_url).exists(":1:throttle_auth_127.0.0.1") == 1
 
 
 def test_a_window_on_redis_ends_after_its_period(on_redis):
