@@ -185,3 +185,29 @@ def test_the_largest_id_is_an_ordinary_missing_id(user):
             assert 400 <= response.status_code < 500, (method, path, response.content[:200])
     response = client.get(f"/calendars/{calendar.pk}/day/{day.pk}0000000000000000000/timeslot/")
     assert response.status_code == 404
+
+
+def test_the_asgi_entry_point_refuses_the_same_charsets():
+    import asyncio
+
+    from oneonone.asgi import application as asgi_application
+
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/calendars/",
+        "query_string": b"q=%ff",
+        "headers": [(b"content-type", b"application/json; charset=rot13")],
+    }
+    asyncio.run(asgi_application(scope, receive, send))
+    assert sent[0]["status"] == 415
+    assert (b"content-type", b"application/json") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"])["detail"] == "Unsupported charset 'rot13' in Content-Type; send UTF-8."
