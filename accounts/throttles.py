@@ -24,7 +24,7 @@ from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router
 from rest_framework.exceptions import Throttled
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ThrottleCounter
 from oneonone.exceptions import ServiceUnavailable
@@ -90,10 +90,15 @@ class RegisterRateThrottle(FixedWindowRateThrottle):
     scope = "register"
 
 
-class EmailResendThrottle(UserRateThrottle):
-    """Confirmation emails asked for per user (EMAIL_RESEND_THROTTLE_RATE)."""
+class EmailResendThrottle(FixedWindowRateThrottle):
+    """Confirmation emails asked for per user (EMAIL_RESEND_THROTTLE_RATE), counted atomically like the others."""
 
     scope = "email_resend"
+
+    def get_cache_key(self, request, view) -> str:
+        if request.user and request.user.is_authenticated:
+            return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
+        return super().get_cache_key(request, view)
 
 
 def count_attempt(key: str, period: int, now: float) -> tuple[int, float]:

@@ -414,3 +414,16 @@ def test_logout_racing_a_refresh_leaves_no_live_token_on_postgresql(rotated_befo
             assert refresh(refreshed.json()["refresh"]).status_code == 401, round_
         else:
             assert refreshed.status_code == 401, (round_, refreshed.content)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_resends_get_exactly_the_rate_on_postgresql(monkeypatch):
+    """The confirmation-email throttle (per user) counts atomically too: 3 of 9 at once, not more."""
+    from accounts.throttles import EmailResendThrottle
+    from tests.conftest import client_for
+
+    monkeypatch.setattr(EmailResendThrottle, "THROTTLE_RATES", {"email_resend": "3/hour"})
+    user = UserFactory(username="zed", email="zed@example.com", verified_email="")
+    responses = run_together(*[lambda: client_for(user).post("/auth/email/resend/") for _ in range(9)])
+    assert sorted(r.status_code for r in responses) == [202] * 3 + [429] * 6
