@@ -12,7 +12,9 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+# A throwaway key: collectstatic signs nothing, and a key written here would be public.
+RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 --home-dir /app oneonone \
     && chown -R oneonone /app/staticfiles
 

@@ -1,4 +1,5 @@
-"""The user model (Django's, swappable from the first migration) and the confirmations of email addresses."""
+"""The user model (Django's, swappable from the first migration), the confirmations of email addresses,
+refresh token families and throttle counters."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from accounts.validators import validate_email_address
 class User(AbstractUser):
     """A OneOnOne user; username rules as Django's (150 chars, letters, digits and @/./+/-/_)."""
 
+    # Django's 128 characters cannot hold an Argon2id-wrapped PBKDF2 hash (about 160; accounts/hashers.py).
+    password = models.CharField("password", max_length=255)
     email = models.EmailField("email address", blank=True, validators=[validate_email_address])
     # The address its owner confirmed (POST /auth/email/verify/); notices go only to a confirmed address,
     # so changing `email` lapses the confirmation until the new one is confirmed too.
@@ -68,3 +71,44 @@ class EmailVerification(models.Model):
         """A fresh secret (256 random bits, URL-safe) and its digest."""
         token = secrets.token_urlsafe(32)
         return token, token_digest(token)
+
+
+class ThrottleCounter(models.Model):
+    """Attempts from one client address in the current window of a throttle scope (accounts/throttles.py).
+
+    Used when the cache is the database cache, whose `incr` is not atomic; one UPSERT counts an attempt.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField()
+    # When the window ends, in seconds since the epoch: compared with the time of each attempt.
+    resets_at = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
+
+
+class RefreshTokenFamily(models.Model):
+    """The refresh tokens descended from one login, rotated one after the other (accounts/token_families.py).
+
+    Only the newest, `current_jti`, may be refreshed. Presenting an older one means a copy leaked
+    (OAuth 2.0 Security BCP, refresh token rotation): the family is revoked, and every token of it
+    is refused from then on, the thief's and the owner's alike. Logout revokes it too.
+    """
+
+    class Revoked(models.TextChoices):
+        LOGOUT = "logout"
+        REUSE = "reuse"
+
+    # The `fam` claim of its tokens; a token issued before families has its own jti here.
+    id = models.CharField(max_length=255, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    current_jti = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When its newest token expires: after that the family is dead, and swept at the user's next login.
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_because = models.CharField(max_length=6, choices=Revoked.choices, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh tokens {self.id} of user {self.user_id}"

@@ -75,7 +75,8 @@ refresh = extend_schema_view(
         summary="Refresh the tokens",
         description=(
             "Takes a refresh type JSON web token and returns a new access token and a new refresh "
-            "token. The refresh token sent is revoked (rotation): using it again answers 401."
+            "token. The refresh token sent is revoked (rotation): using it again answers 401, and "
+            "revokes every refresh token of the same login (reuse detection)."
         ),
         responses={
             200: OpenApiResponse(TokenRefreshSerializer, description="A new token pair."),
@@ -91,7 +92,10 @@ refresh = extend_schema_view(
 logout = extend_schema(
     operation_id="auth_logout",
     summary="Log out",
-    description="Blacklists the refresh token given, so it can no longer be refreshed. Answers 204.",
+    description=(
+        "Revokes the refresh token given and every other refresh token of the same login, so none can be "
+        "refreshed. Answers 204, also for a token already revoked."
+    ),
     request=LogoutSerializer,
     responses={204: OpenApiResponse(description="Revoked."), 401: BAD_TOKEN, 429: THROTTLED},
     examples=[OpenApiExample("Logout", value={"refresh": "<refresh token>"}, request_only=True)],

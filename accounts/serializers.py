@@ -7,8 +7,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt.settings import api_settings
 
 from accounts import services
+from accounts.token_families import refresh_token_revoke, refresh_token_rotate
+from accounts.tokens import RefreshToken
 from accounts.validators import validate_email_address
 from oneonone.timezones import TimeZoneField
 
@@ -118,14 +121,26 @@ class EmailResentSerializer(serializers.Serializer):
 
 
 class LogoutSerializer(serializers.Serializer):
+    """Logout: the refresh token sent, and every other refresh token of the same login, is revoked."""
+
     refresh = serializers.CharField(write_only=True, help_text="The refresh token to revoke.")
+
+    def validate(self, attrs):
+        # A token already revoked is revoked again, quietly (RFC 7009: the client cannot do better);
+        # one that is not ours, or expired, is a 401.
+        refresh_token_revoke(token=RefreshToken(attrs["refresh"]))
+        return {}
 
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
-    """simplejwt's refresh; the token of a deleted user is refused (401) like a deactivated user's."""
+    """A new token pair; the refresh token sent is revoked, and sending a revoked one revokes its login's."""
+
+    token_class = RefreshToken
 
     def validate(self, attrs):
-        try:
-            return super().validate(attrs)
-        except User.DoesNotExist as exc:
-            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from exc
+        refresh = self.token_class(attrs["refresh"])
+        user = User.objects.filter(**{api_settings.USER_ID_FIELD: refresh.get(api_settings.USER_ID_CLAIM)}).first()
+        if not api_settings.USER_AUTHENTICATION_RULE(user):
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        successor = refresh_token_rotate(token=refresh)
+        return {"access": str(successor.access_token), "refresh": str(successor)}

@@ -9,13 +9,13 @@ from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenViewBase
 
 from accounts import openapi, services
 from accounts.serializers import (
     EmailResentSerializer,
     EmailVerifySerializer,
+    LogoutSerializer,
     MeSerializer,
     TokenRefreshSerializer,
     UserSerializer,
@@ -45,9 +45,9 @@ class RefreshView(TokenRefreshView):
 
 
 class LogoutView(TokenViewBase):
-    """Revoke a refresh token (blacklist it); the access token expires on its own."""
+    """Revoke the refresh tokens of a login (accounts/token_families.py); the access token expires on its own."""
 
-    serializer_class = TokenBlacklistSerializer
+    serializer_class = LogoutSerializer
     authentication_classes: list = []
     throttle_classes = [AuthRateThrottle]
 

@@ -20,13 +20,13 @@ timeslot_detail = TimeSlotViewSet.as_view({"get": "retrieve", "put": "update", "
 
 urlpatterns = [
     path("", calendar_list, name="calendar-list"),
-    path("<int:pk>/", calendar_detail, name="calendar-detail"),
-    path("<int:calendar_id>/day/<int:day_id>/timeslot/", timeslot_list, name="timeslot-list"),
-    path("<int:calendar_id>/day/<int:day_id>/timeslot/<int:pk>/", timeslot_detail, name="timeslot-detail"),
-    path("<int:pk>/suggestions/", CalendarSuggestionsView.as_view(), name="calendar-suggestions"),
-    path("<int:pk>/availability/", CalendarAvailabilityView.as_view(), name="calendar-availability"),
-    path("<int:pk>/finalize/", CalendarFinalizeView.as_view(), name="calendar-finalize"),
-    path("<int:pk>/ics/", CalendarIcsView.as_view(), name="calendar-ics"),
+    path("<id:pk>/", calendar_detail, name="calendar-detail"),
+    path("<id:calendar_id>/day/<id:day_id>/timeslot/", timeslot_list, name="timeslot-list"),
+    path("<id:calendar_id>/day/<id:day_id>/timeslot/<id:pk>/", timeslot_detail, name="timeslot-detail"),
+    path("<id:pk>/suggestions/", CalendarSuggestionsView.as_view(), name="calendar-suggestions"),
+    path("<id:pk>/availability/", CalendarAvailabilityView.as_view(), name="calendar-availability"),
+    path("<id:pk>/finalize/", CalendarFinalizeView.as_view(), name="calendar-finalize"),
+    path("<id:pk>/ics/", CalendarIcsView.as_view(), name="calendar-ics"),
     path("feed-token/", FeedTokenView.as_view(), name="calendar-feed-token"),
     # No trailing slash: calendar apps like feed addresses that end in `.ics`.
     path("feed/<str:token>.ics", CalendarFeedView.as_view(), name="calendar-feed"),

@@ -9,7 +9,7 @@ invitation_detail = CalendarInvitationViewSet.as_view({"get": "retrieve", "put":
 invitation_remind = CalendarInvitationViewSet.as_view({"post": "remind"})
 
 urlpatterns = [
-    path("<int:calendar_id>/invitations/", invitation_list, name="calendar-invitation-list"),
-    path("<int:calendar_id>/invitations/<int:id>/", invitation_detail, name="calendar-invitation-detail"),
-    path("<int:calendar_id>/invitations/<int:id>/remind/", invitation_remind, name="calendar-invitation-remind"),
+    path("<id:calendar_id>/invitations/", invitation_list, name="calendar-invitation-list"),
+    path("<id:calendar_id>/invitations/<id:id>/", invitation_detail, name="calendar-invitation-detail"),
+    path("<id:calendar_id>/invitations/<id:id>/remind/", invitation_remind, name="calendar-invitation-remind"),
 ]

@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from oneonone import keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -36,12 +38,14 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("DJANGO_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
-    # Local development and tests only; production sets DJANGO_SECRET_KEY.
-    SECRET_KEY = "insecure-local-development-key-change-me-0123456789-abcdefghijklmnop"  # noqa: S105
+# No key is written in the repository: without DJANGO_SECRET_KEY, one is generated on first use into a
+# file outside it (DJANGO_SECRET_KEY_FILE), in development and tests too. See oneonone/keys.py.
+SECRET_KEY = keys.django_secret_key(
+    debug=DEBUG,
+    require=env_bool("DJANGO_REQUIRE_SECRET_KEY", False),
+    key_file=os.environ.get("DJANGO_SECRET_KEY_FILE", ""),
+    repository=BASE_DIR,
+)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 
@@ -72,12 +76,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "oneonone.middleware.CacheControlMiddleware",
     "oneonone.middleware.BodySizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.PasswordThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -112,7 +118,16 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Persistent connections buy nothing on SQLite and keep files open in tests.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Concurrent writers wait their turn (up to 20 s) instead of failing with "database is locked":
+            # a transaction takes the write lock when it begins (a deferred one that reads first cannot
+            # wait for it: SQLite refuses the upgrade at once), and WAL lets reads go on during a write.
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 else:
     # A database that does not answer fails the request within seconds (503, see oneonone/exceptions.py)
     # instead of holding a worker until gunicorn kills it.
@@ -158,10 +173,15 @@ else:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be database or redis, got {TASKS_BACKEND!r}")
 
 AUTH_USER_MODEL = "accounts.User"
-# Argon2id at OWASP's minimum first (accounts/hashers.py); the PBKDF2 hashers after it still verify
-# older hashes, which are rehashed with Argon2id at the user's next login (docs/performance.md).
+# Django's backend, with every password check counted by the login throttle (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+# Argon2id at OWASP's minimum first (accounts/hashers.py). The others verify older hashes, which are
+# rehashed with Argon2id at the user's next login: PBKDF2 hashes that migration accounts/0005 wrapped in
+# Argon2id, and bare PBKDF2 ones written after it by an older release (docs/performance.md).
 PASSWORD_HASHERS = [
     "accounts.hashers.Argon2idPasswordHasher",
+    "accounts.hashers.PBKDF2WrappedArgon2idPasswordHasher",
+    "accounts.hashers.PBKDF2SHA1WrappedArgon2idPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
@@ -215,7 +235,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "oneonone.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "oneonone.parsers.MultiPartParser",
     ],
@@ -242,9 +262,11 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY", SECRET_KEY),
+    "SIGNING_KEY": keys.jwt_signing_key(secret_key=SECRET_KEY, debug=DEBUG),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_CLAIM": "user_id",
+    # simplejwt's access token, refused (401) when its user id claim is not an id.
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
 }
 
 SPECTACULAR_SETTINGS = {

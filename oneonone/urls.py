@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from oneonone import converters  # noqa: F401 - registers <id:...> before the apps' routes are loaded
 from oneonone.views import ApiRootView, HealthView
 
 urlpatterns = [

@@ -6,4 +6,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oneonone.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from oneonone.middleware import CharsetGuard  # noqa: E402 - after Django is set up
+
+# Django decodes the query string with the request's charset before any middleware runs.
+application = CharsetGuard(django_application)
