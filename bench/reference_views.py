@@ -53,6 +53,27 @@ SELECT
             'title', c.title,
             'description', c.description,
             'timezone', c.timezone,
+            'respond_by', CASE WHEN c.respond_by IS NULL THEN NULL ELSE
+                to_char(c.respond_by AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+                || CASE WHEN to_char(c.respond_by, 'US') <> '000000' THEN '.' || to_char(c.respond_by, 'US') ELSE '' END
+                || 'Z' END,
+            'responses', (
+                SELECT json_build_object(
+                    'invited', count(*),
+                    'accepted', count(*) FILTER (WHERE i.status = %(accepted)s),
+                    'pending', count(*) FILTER (WHERE i.status = 'pending'),
+                    'rejected', count(*) FILTER (WHERE i.status = 'rejected'),
+                    'with_availability', (
+                        SELECT count(DISTINCT t.owner_id)
+                        FROM calendars_timeslot t JOIN calendars_day d ON d.id = t.day_id
+                        WHERE d.calendar_id = c.id AND (t.owner_id = c.creator_id OR EXISTS (
+                            SELECT 1 FROM invitations_invitation a
+                            WHERE a.calendar_id = c.id AND a.invitee_id = t.owner_id AND a.status = %(accepted)s
+                        ))
+                    )
+                )
+                FROM invitations_invitation i WHERE i.calendar_id = c.id
+            ),
             'days', coalesce((
                 SELECT json_agg(json_build_object(
                     'id', d.id,

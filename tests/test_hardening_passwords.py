@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import PBKDF2PasswordHasher, PBKDF2SHA1PasswordHasher, identify_hasher
+from django.contrib.auth.hashers import (
+    PBKDF2PasswordHasher,
+    PBKDF2SHA1PasswordHasher,
+    identify_hasher,
+    make_password,
+)
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from rest_framework.test import APIClient
@@ -13,7 +18,7 @@ from accounts.hashers import PBKDF2WrappedArgon2idPasswordHasher, wrap_pbkdf2
 from accounts.throttles import AuthRateThrottle
 
 User = get_user_model()
-BEFORE, AFTER = ("accounts", "0004_refreshtokenfamily"), ("accounts", "0005_wrap_pbkdf2_hashes")
+BEFORE = ("accounts", "0004_refreshtokenfamily")
 PASSWORD = "An0ld-but-g00d-one"
 
 
@@ -31,6 +36,16 @@ def migrate(target) -> None:
     executor.migrate([target])
 
 
+def latest() -> tuple[str, str]:
+    """The newest accounts migration: 0005 wraps the hashes, and those after it must run too."""
+    return MigrationExecutor(connection).loader.graph.leaf_nodes("accounts")[0]
+
+
+def user_model_at(target):
+    """The user model as it was at `target` (the live one has columns added since)."""
+    return MigrationExecutor(connection).loader.project_state([target]).apps.get_model("accounts", "User")
+
+
 def login(username: str, password: str = PASSWORD) -> int:
     body = {"username": username, "password": password}
     return APIClient().post("/auth/login/", body, format="json").status_code
@@ -40,18 +55,19 @@ def login(username: str, password: str = PASSWORD) -> int:
 def test_migration_wraps_pbkdf2_hashes_and_their_users_log_in(real_hashers):
     migrate(BEFORE)
     try:
+        then = user_model_at(BEFORE)
         # Few iterations keep the test fast; the hashes are otherwise what Django wrote.
         old = {
             "sha256": PBKDF2PasswordHasher().encode(PASSWORD, "saltsaltsalt", iterations=1000),
             "sha1": PBKDF2SHA1PasswordHasher().encode(PASSWORD, "saltsaltsalt", iterations=1000),
         }
         for name, encoded in old.items():
-            User.objects.create(username=name, password=encoded)
-        User.objects.create_user(username="modern", password=PASSWORD)
-        User.objects.create(username="unusable", password="!no-password")
-        modern = User.objects.get(username="modern").password
+            then.objects.create(username=name, password=encoded)
+        modern = make_password(PASSWORD)
+        then.objects.create(username="modern", password=modern)
+        then.objects.create(username="unusable", password="!no-password")
     finally:
-        migrate(AFTER)
+        migrate(latest())
 
     hashes = dict(User.objects.values_list("username", "password"))
     assert hashes["sha256"].startswith("argon2id_pbkdf2_sha256$1000$saltsaltsalt$argon2id$v=19$m=19456,t=2,p=1$")

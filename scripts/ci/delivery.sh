@@ -58,7 +58,7 @@ run_story() {
   local web_port smtp_port
   read -r web_port smtp_port <<<"$(free_ports 2)"
   # What the web servers and the worker share; the worker retries quickly and sweeps often, for the story.
-  export DJANGO_SETTINGS_MODULE=oneonone.settings DJANGO_DEBUG=0 DJANGO_SECRET_KEY=delivery-story-key-0123456789abcdef \
+  export DJANGO_SETTINGS_MODULE=oneonone.settings DJANGO_DEBUG=0 DJANGO_SECRET_KEY="delivery-story-$(python3 -c 'import secrets; print(secrets.token_hex(24))')" \
     EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend EMAIL_HOST=127.0.0.1 EMAIL_PORT="$smtp_port" \
     EMAIL_TIMEOUT=15 EMAIL_RETRY_BASE_SECONDS=1 EMAIL_RETRY_MAX_SECONDS=2 EMAIL_MAX_ATTEMPTS=8 \
     EMAIL_SEND_LEASE_SECONDS=4 DELIVERY_SWEEP_SECONDS=1 EMAIL_RECIPIENT_HOURLY_CAP=1000 EMAIL_SENDER_HOURLY_CAP=1000 \

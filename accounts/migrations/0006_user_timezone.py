@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_email_verification'),
+        ('accounts', '0005_wrap_pbkdf2_hashes'),
     ]
 
     operations = [
