@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from io import StringIO
 
@@ -139,6 +140,14 @@ class TestSeed:
         assert f"DTSTART:{first_day:%Y%m%d}T190000Z" in lines
         assert f"DTEND:{first_day:%Y%m%d}T210000Z" in lines
         assert "ORGANIZER;CN=bob:mailto:bob@demo.oneonone.local" in lines
+
+    def test_quarterly_planning_has_a_deadline_two_days_ahead(self):
+        output = seed()
+        planning = Calendar.objects.get(title="Quarterly planning")
+        assert planning.respond_by is not None
+        assert datetime.timedelta(days=2) - (planning.respond_by - timezone.now()) < datetime.timedelta(minutes=1)
+        assert f"answers close {planning.respond_by:%Y-%m-%d %H:%M} UTC" in output
+        assert Calendar.objects.get(title="Book club").respond_by is None
 
     def test_days_are_in_the_future(self):
         seed()

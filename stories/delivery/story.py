@@ -18,6 +18,7 @@ Exits non-zero with `delivery: N passed, M failed` when something is wrong.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -319,6 +320,42 @@ class Story:
             expect(timings[5] < timings[0] + 0.5, timings)
 
         self.check("the request does not wait for the mail server", latency)
+
+        def loop_closes():
+            # A deadline a few seconds ahead; everyone answers and marks a slot before it.
+            deadline = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=8)
+            mine = [{"start_time": "09:00", "end_time": "12:00"}]
+            calendar = self.ok(201, "POST", "/calendars/", {
+                "title": "Closing", "timezone": "Europe/Berlin", "respond_by": deadline.isoformat(),
+                "days": [{"date": "2031-03-04", "ranking": 1, "timeslots": mine}],
+            }, user="alice")  # fmt: skip
+            day = calendar["days"][0]["id"]
+            for name, answer in [("bob", "accepted"), ("carol", "accepted"), ("dave", "rejected")]:
+                invitation = self.ok(201, "POST", f"/calendars/{calendar['id']}/invitations/",
+                                     {"invitee_username": name}, user="alice")  # fmt: skip
+                self.ok(204, "PUT", f"/calendars/{calendar['id']}/invitations/{invitation['id']}/",
+                        {"status": answer}, user=name)  # fmt: skip
+            for name in ("bob", "carol"):
+                self.ok(201, "POST", f"/calendars/{calendar['id']}/day/{day}/timeslot/",
+                        {"start_time": "10:00", "end_time": "11:00"}, user=name)  # fmt: skip
+            answered = self.wait_count(
+                "everyone answered", lambda m: m["subject"] == "Everyone has answered: Closing", 1
+            )
+            expect("The best one-hour time: Tuesday 4 March 2031, 10:00" in answered[0]["body"], answered[0]["body"])
+            expect(answered[0]["to"] == [f"alice@{DOMAIN}"], answered[0]["to"])
+            # After the deadline only the creator writes; and the creator hears of it, once.
+            time.sleep(max(0.0, (deadline - datetime.datetime.now(datetime.UTC)).total_seconds()) + 0.5)
+            status, answer = self.call("POST", f"/calendars/{calendar['id']}/day/{day}/timeslot/",
+                                       {"start_time": "14:00", "end_time": "15:00"}, user="bob")  # fmt: skip
+            expect(status == 409 and "deadline" in answer["detail"], (status, answer))
+            passed = self.wait_count("deadline passed", lambda m: m["subject"] == "Deadline passed: Closing", 1, 30)
+            expect("Everyone invited answered." in passed[0]["body"], passed[0]["body"])
+            time.sleep(3)  # would a second one follow (the sweep runs every second here)?
+            for subject in ("Everyone has answered: Closing", "Deadline passed: Closing"):
+                copies = [m for m in self.mail() if m["subject"] == subject]
+                expect(len(copies) == 1, f"{subject}: {len(copies)} copies")
+
+        self.check("everyone answered, then the deadline passed: the creator hears each once", loop_closes)
 
     def run(self) -> int:
         try:

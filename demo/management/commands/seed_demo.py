@@ -48,6 +48,8 @@ CALENDARS = [
         {"alice": "accepted", "carol": "rejected"},
     ),
 ]
+# Answers to "Quarterly planning" close this long after the demo is seeded (dave has not answered yet).
+DEADLINES = {"Quarterly planning": datetime.timedelta(days=2)}
 # (calendar title, username, index of the day, start, end[, preference, "yes" when left out])
 AVAILABILITY = [
     ("Quarterly planning", "alice", 0, "09:00", "12:00"),
@@ -151,6 +153,7 @@ class Command(BaseCommand):
                 days=[
                     {"date": today + datetime.timedelta(days=offset), "ranking": ranking} for offset, ranking in days
                 ],
+                respond_by=timezone.now() + DEADLINES[title] if title in DEADLINES else None,
             )
             for invitee, answer in invitations.items():
                 invitation = invitation_create(calendar=calendars[title], invitee=users[invitee])
@@ -189,8 +192,10 @@ class Command(BaseCommand):
         self.stdout.write("Waiting friend requests: " + ", ".join(f"{a} -> {b}" for a, b in REQUESTS))
         for creator, title, _description, days, invitations in CALENDARS:
             answers = ", ".join(f"{name} {answer or 'pending'}" for name, answer in invitations.items())
+            deadline = calendars[title].respond_by
+            answer_by = f"; answers close {deadline:%Y-%m-%d %H:%M} UTC" if deadline else ""
             self.stdout.write(
-                f"Calendar {calendars[title].pk} {title!r} by {creator}: {len(days)} days; invited {answers}"
+                f"Calendar {calendars[title].pk} {title!r} by {creator}: {len(days)} days; invited {answers}{answer_by}"
             )
         for title, _day_index, start, end in FINALIZED:
             calendar = calendars[title]
