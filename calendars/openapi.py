@@ -72,6 +72,7 @@ CREATE_EXAMPLE = OpenApiExample(
         "title": "Project kickoff",
         "description": "One hour, any of these days.",
         "timezone": "Europe/Berlin",
+        "respond_by": "2029-12-20T18:00:00+01:00",
         "days": [
             {"date": "2030-01-02", "ranking": 1, "timeslots": [{"start_time": "09:00", "end_time": "11:00"}]},
             {"date": "2030-01-03", "ranking": 2},
@@ -174,7 +175,9 @@ calendar_viewset = extend_schema_view(
         description=(
             "Creates the calendar with its days (1 to 60, dates and rankings unique) and, optionally, "
             "my own timeslots on each day, in one transaction. I become its creator. `timezone` (IANA "
-            "name, default `UTC`) says in which zone the days' times are wall-clock times."
+            "name, default `UTC`) says in which zone the days' times are wall-clock times. `respond_by` "
+            "(optional, in the future, with its offset) is when answers close: after it only the creator "
+            "changes anything, and the creator is mailed the best times."
         ),
         request=CalendarCreateSerializer,
         responses={201: CalendarCreateSerializer},
