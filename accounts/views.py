@@ -21,6 +21,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.throttles import AuthRateThrottle, EmailResendThrottle, RegisterRateThrottle
+from idempotency.views import IdempotentWrites
 
 
 @openapi.register
@@ -82,7 +83,7 @@ class EmailVerifyView(APIView):
 
 
 @openapi.email_resend
-class EmailResendView(APIView):
+class EmailResendView(IdempotentWrites, APIView):
     """Mail a new confirmation of my address."""
 
     permission_classes = [IsAuthenticated]
