@@ -161,9 +161,15 @@ def _store_answer(record_id: int, response: HttpResponseBase) -> None:
     if hasattr(response, "render"):
         response.render()  # DRF renders late; a no-op when Django renders it again
     headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-    IdempotencyKey.objects.filter(pk=record_id).update(
-        status_code=response.status_code, headers=headers, body=response.content
+    # By hand like the claim (the ORM's UPDATE costs three times the CPU), on every keyed write.
+    q = connection.ops.quote_name
+    sql = (
+        f"UPDATE {q(IdempotencyKey._meta.db_table)} SET {q('status_code')} = %s, {q('headers')} = %s, "  # noqa: S608
+        f"{q('body')} = %s WHERE {q('id')} = %s"
     )
+    headers_value = IdempotencyKey._meta.get_field("headers").get_db_prep_value(headers, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [response.status_code, headers_value, response.content, record_id])
 
 
 def _replay(stored: IdempotencyKey) -> HttpResponse:
