@@ -21,6 +21,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.throttles import AuthRateThrottle, EmailResendThrottle, RegisterRateThrottle
+from idempotency.views import IdempotentWrites
 
 
 @openapi.register
@@ -58,7 +59,7 @@ class LogoutView(TokenViewBase):
 
 
 @openapi.me
-class MeView(generics.RetrieveUpdateAPIView):
+class MeView(IdempotentWrites, generics.RetrieveUpdateAPIView):
     serializer_class = MeSerializer
     permission_classes = [IsAuthenticated]
     # A partial change only: PUT would have to resend the read-only fields.
@@ -84,7 +85,7 @@ class EmailVerifyView(APIView):
 
 
 @openapi.email_resend
-class EmailResendView(APIView):
+class EmailResendView(IdempotentWrites, APIView):
     """Mail a new confirmation of my address."""
 
     permission_classes = [IsAuthenticated]

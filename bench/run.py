@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,10 +46,12 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from bench.load_data import BENCH_PASSWORD, BENCH_USERNAME, Loaded, Loader, Scale  # noqa: E402
 from calendars.models import TimeSlot  # noqa: E402
+from idempotency.models import IdempotencyKey  # noqa: E402
 from tests.support import NOT_ANSWERING, free_port, stop_process, wait_until_serving  # noqa: E402
 
 LUA = ROOT / "bench" / "wrk" / "bench.lua"
 SLOTS_PER_OWNER_DAY = 48
+WRITE_MODES = {"slots", "slots-key"}
 
 
 def env_float(name: str, default: float) -> float:
@@ -91,7 +94,7 @@ class Endpoint:
     name: str
     label: str
     path: str
-    mode: str = "get"  # get | login | slots
+    mode: str = "get"  # get | login | slots | slots-key (slots, each with a new Idempotency-Key)
     token: str = ""
     optional: bool = False  # answers 404 until it is built: skipped as "not available"
     queries: int | None = None
@@ -219,6 +222,7 @@ def endpoints_for(loaded: Loaded, login_connections: int) -> list[Endpoint]:
         Endpoint("calendar", "GET /calendars/{id}/", f"/calendars/{cal}/", token=bench),
         Endpoint("slots", "GET .../day/{id}/timeslot/", f"/calendars/{cal}/day/{day}/timeslot/", token=bench),
         Endpoint("slot-create", "POST .../day/{id}/timeslot/", "", mode="slots"),
+        Endpoint("slot-create-key", "POST .../day/{id}/timeslot/ with Idempotency-Key", "", mode="slots-key"),
         Endpoint("friends", "GET /contacts/friends/", "/contacts/friends/", token=bench),
         Endpoint("incoming", "GET /contacts/incoming/", "/contacts/incoming/", token=bench),
         Endpoint("outgoing", "GET /contacts/outgoing/", "/contacts/outgoing/", token=bench),
@@ -249,6 +253,7 @@ def write_targets_file(loaded: Loaded, out: Path) -> Path:
 
 def clear_write_slots(loaded: Loaded) -> None:
     TimeSlot.objects.filter(day_id__in={day for _, _, day in loaded.write_targets}).delete()
+    IdempotencyKey.objects.filter(user_id__in={owner for owner, _, _ in loaded.write_targets}).delete()
 
 
 def count_queries(endpoints: list[Endpoint], loaded: Loaded) -> str:
@@ -267,12 +272,15 @@ def count_queries(endpoints: list[Endpoint], loaded: Loaded) -> str:
         with CaptureQueriesContext(connection) as queries:
             if ep.mode == "login":
                 response = client.post(ep.path, ep.token, content_type="application/json")
-            elif ep.mode == "slots":
+            elif ep.mode in WRITE_MODES:
+                keyed = ep.mode == "slots-key"
+                start, end = ("23:30", "23:50") if keyed else ("23:00", "23:20")
                 response = client.post(
                     f"/calendars/{calendar_id}/day/{day_id}/timeslot/",
-                    {"start_time": "23:00", "end_time": "23:20"},
+                    {"start_time": start, "end_time": end},
                     content_type="application/json",
                     HTTP_AUTHORIZATION=f"Bearer {writer_token}",
+                    **({"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())} if keyed else {}),
                 )
             else:
                 response = client.get(ep.path, **headers)
@@ -375,9 +383,11 @@ class Server:
 
 def wrk(config: Config, port: int, ep: Endpoint, seconds: int, targets: Path) -> dict:
     url = f"http://127.0.0.1:{port}{ep.path or '/'}"
-    args = {"get": ["get", ep.token], "login": ["login", ep.token], "slots": ["slots", str(targets)]}[ep.mode]
-    if ep.mode == "slots":
+    args = {"get": ["get", ep.token], "login": ["login", ep.token]}.get(ep.mode, ["slots", str(targets)])
+    if ep.mode in WRITE_MODES:
         args.append(str(config.wrk_threads))
+    if ep.mode == "slots-key":
+        args.append(uuid.uuid4().hex)  # the keys' prefix: new for every run, so no request is a replay
     command = ["taskset", "-c", config.client_cpus, "wrk", "-t", str(config.wrk_threads)]
     connections = config.login_connections if ep.mode == "login" else config.connections
     command += ["-c", str(connections), "-d", f"{seconds}s", "--timeout", f"{config.timeout}s"]
@@ -436,6 +446,14 @@ def ratios(endpoints: list[Endpoint]) -> list[str]:
     if limit and floor:
         ref, top = summary(limit)["rps"], summary(floor)["rps"]
         lines.append(f"one-query limit: {ref / top:.0%} of the framework floor ({ref:.0f} / {top:.0f} req/s)")
+    plain, keyed = by_name.get("slot-create"), by_name.get("slot-create-key")
+    if plain and keyed:
+        a, b = summary(plain), summary(keyed)
+        lines.append(
+            f"Idempotency-Key on the timeslot creation: {b['rps'] / a['rps'] - 1:+.1%} req/s"
+            f" ({b['rps']:.1f} / {a['rps']:.1f}), {b['p50_ms'] / a['p50_ms'] - 1:+.1%} p50"
+            f" ({b['p50_ms']:.1f} / {a['p50_ms']:.1f} ms), queries {keyed.queries} / {plain.queries}"
+        )
     return lines
 
 
@@ -477,18 +495,18 @@ def main() -> None:
         live = [ep for ep in endpoints if ep.available]
         print(f"-- warm-up {config.warmup} s each; then {config.runs} rounds of {config.duration} s", flush=True)
         for ep in live:
-            if ep.mode == "slots":
+            if ep.mode in WRITE_MODES:
                 clear_write_slots(loaded)
             wrk(config, port, ep, config.warmup, targets)
             server.drain()
         for round_number in range(config.runs):
             for ep in live:  # round-robin, so drift over the run touches every endpoint alike
-                if ep.mode == "slots":
+                if ep.mode in WRITE_MODES:
                     clear_write_slots(loaded)
                     connections.close_all()
                 result = wrk(config, port, ep, config.duration, targets)
                 server.drain()
-                if ep.mode == "slots" and result["requests"] > capacity:
+                if ep.mode in WRITE_MODES and result["requests"] > capacity:
                     ep.note = f"over capacity ({result['requests']} > {capacity}): overlapping slots"
                 ep.runs.append(result)
                 print(

@@ -31,6 +31,7 @@ from calendars.serializers import (
     TimeSlotBulkItemSerializer,
     TimeSlotSerializer,
 )
+from idempotency.views import IdempotentWrites
 from oneonone.exceptions import Conflict
 
 NOT_CREATOR = "Only the calendar's creator can change or delete it."
@@ -42,7 +43,7 @@ def _shaped(body: dict, serializer_class) -> dict:
 
 
 @openapi.calendar_viewset
-class CalendarViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class CalendarViewSet(IdempotentWrites, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Calendars; no PATCH (the spec has none): PUT sends the whole day list.
 
     Every body comes from calendars.read_models; the serializers are the schema and the writes.
@@ -83,7 +84,7 @@ class CalendarViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 @openapi.timeslot_viewset
 @openapi.timeslot_parameters
-class TimeSlotViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TimeSlotViewSet(IdempotentWrites, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Timeslots of one day of one calendar; the calendar and day are resolved once, for the user."""
 
     serializer_class = TimeSlotSerializer
@@ -188,7 +189,7 @@ class CalendarAvailabilityView(APIView):
 
 
 @openapi.finalize
-class CalendarFinalizeView(APIView):
+class CalendarFinalizeView(IdempotentWrites, APIView):
     def post(self, request, pk: int):
         calendar = access.calendar_for(
             request.user, pk, Role.CREATOR, message="Only the calendar's creator can finalize the meeting."
@@ -220,7 +221,7 @@ class CalendarIcsView(ICalendarViewMixin, APIView):
 
 
 @openapi.feed_token
-class FeedTokenView(APIView):
+class FeedTokenView(IdempotentWrites, APIView):
     def get(self, request):
         feed_token = services.feed_token_get(user=request.user)
         return Response(FeedTokenSerializer(feed_token, context={"request": request}).data)

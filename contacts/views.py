@@ -13,10 +13,11 @@ from accounts.serializers import UserSummarySerializer
 from contacts import openapi, selectors, services
 from contacts.models import Contact
 from contacts.serializers import ContactActionSerializer, ContactSerializer
+from idempotency.views import IdempotentWrites
 
 
 @openapi.contact_viewset
-class ContactViewSet(viewsets.ModelViewSet):
+class ContactViewSet(IdempotentWrites, viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     queryset = Contact.objects.none()
     lookup_value_regex = r"\d+"

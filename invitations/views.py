@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from calendars import access
 from calendars.access import Role
 from calendars.models import Calendar, Invitation
+from idempotency.views import IdempotentWrites
 from invitations import openapi, selectors, services
 from invitations.filters import InboxFilter
 from invitations.serializers import (
@@ -25,7 +26,9 @@ from invitations.serializers import (
 
 @openapi.calendar_invitations
 @openapi.calendar_invitations_common
-class CalendarInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CalendarInvitationViewSet(
+    IdempotentWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = InvitationSerializer
     lookup_url_kwarg = "id"
 

@@ -8,6 +8,8 @@ the code never answers, or one answered but not declared, shows up there.
 
 from __future__ import annotations
 
+import copy
+
 ERROR_REF = {"$ref": "#/components/schemas/ErrorDetail"}
 VALIDATION_REF = {"$ref": "#/components/schemas/ValidationErrorBody"}
 
@@ -28,6 +30,64 @@ URI_TOO_LONG = {
     "content": {"text/html": {"schema": {"type": "string"}}},
 }
 WRITE_METHODS = {"post", "put", "patch"}
+# Every write of a signed-in user takes an Idempotency-Key (idempotency/; docs/frontend.md, "Sending a write again").
+KEYED_METHODS = {"post", "put", "patch", "delete"}
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": (
+        "A key you make for this one write (a UUID), to send it again safely: for 24 hours, the same request "
+        "(method, path and body) with the same key is not done again but answered the first answer, with "
+        "`Idempotent-Replayed: true`; another request with the key is a 422, and one sent while the first is "
+        "still running a 409. 1 to 255 printable ASCII characters; keys are per user."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    "example": "0b8e2bb4-53a4-4c52-9a52-1b6f3c5d7e90",
+}
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer of an earlier request with the same `Idempotency-Key`.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending the request again (when it is worth sending again).",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
+KEY_IN_USE = "A request with this `Idempotency-Key` is still in progress: send it again after `Retry-After` seconds."
+KEY_IN_USE_EXAMPLE = {
+    "value": {
+        "detail": ("A request with this Idempotency-Key is still in progress; send it again after Retry-After seconds.")
+    }
+}
+KEY_REUSED = {
+    "description": (
+        "The `Idempotency-Key` was used in the last 24 hours for another request (another method, path or body); "
+        "nothing was done. Send a new key with a new request."
+    ),
+    "content": {
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/ErrorDetail"},
+            "examples": {
+                "KeyReused": {
+                    "value": {
+                        "detail": (
+                            "This Idempotency-Key was used for another request (POST /calendars/) in the last "
+                            "24 hours: a key goes with one method, path and body. Send a new key with a new request."
+                        )
+                    }
+                }
+            },
+        }
+    },
+}
+INVALID_KEY = "The `Idempotency-Key` header is not 1 to 255 printable ASCII characters."
+INVALID_KEY_EXAMPLE = {
+    "value": {"Idempotency-Key": ["The Idempotency-Key header must be 1 to 255 printable ASCII characters."]}
+}
 
 
 def _json(ref: dict) -> dict:
@@ -140,6 +200,28 @@ def _add_links(paths: dict) -> None:
             response.setdefault("links", {}).update(wanted)
 
 
+def _document_idempotency_key(operation: dict) -> None:
+    """The header, what a replay adds to the answer, and the 400, 409 and 422 a key can bring.
+
+    Responses are copied before they change: the generator may share one object between operations.
+    """
+    operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
+    responses = operation["responses"]
+    for code in [code for code in responses if code.startswith("2")]:
+        responses[code] = copy.deepcopy(responses[code])
+        responses[code].setdefault("headers", {}).update(copy.deepcopy(REPLAYED_HEADER))
+    invalid = copy.deepcopy(responses.get("400") or {"description": INVALID_KEY, "content": _json(VALIDATION_REF)})
+    if invalid["description"] != INVALID_KEY:
+        invalid["description"] = f"{invalid['description'].rstrip('.')}. Or: {INVALID_KEY[0].lower()}{INVALID_KEY[1:]}"
+    invalid["content"]["application/json"].setdefault("examples", {})["InvalidIdempotencyKey"] = INVALID_KEY_EXAMPLE
+    conflict = copy.deepcopy(responses.get("409") or {"description": KEY_IN_USE, "content": _json(ERROR_REF)})
+    if conflict["description"] != KEY_IN_USE:
+        conflict["description"] = f"{conflict['description'].rstrip('.')}. Or: {KEY_IN_USE[0].lower()}{KEY_IN_USE[1:]}"
+    conflict.setdefault("headers", {}).update(copy.deepcopy(RETRY_AFTER_HEADER))
+    conflict["content"]["application/json"].setdefault("examples", {})["IdempotencyKeyInUse"] = KEY_IN_USE_EXAMPLE
+    responses.update({"400": invalid, "409": conflict, "422": copy.deepcopy(KEY_REUSED)})
+
+
 def add_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     _require_non_blank(schemas)
@@ -187,4 +269,6 @@ def add_error_responses(result, generator, request, public):
                     body = VALIDATION_REF if code == "400" else ERROR_REF
                     responses[code] = {"description": ERROR_DESCRIPTIONS[code], "content": _json(body)}
             responses.setdefault("414", URI_TOO_LONG)
+            if authenticated and method in KEYED_METHODS:
+                _document_idempotency_key(operation)
     return result

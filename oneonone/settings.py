@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders import defaults as corsheaders_defaults
 from django.core.exceptions import ImproperlyConfigured
 
 from oneonone import keys
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "delivery",
+    "idempotency",
     "accounts",
     "contacts",
     "calendars",
@@ -213,7 +215,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 # Headers a frontend on another origin may read: how long to wait after a 429, a download's file name.
-CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Disposition"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Disposition", "Idempotent-Replayed"]
+# django-cors-headers' defaults, and the key that makes a write safe to send again (idempotency/).
+CORS_ALLOW_HEADERS = (*corsheaders_defaults.default_headers, "idempotency-key")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Production hardening, switched on by DJANGO_SECURE (behind TLS).
@@ -338,6 +342,9 @@ EMAIL_SEND_LEASE_SECONDS = env_int("EMAIL_SEND_LEASE_SECONDS", 300)
 DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 60)
 # How often the worker looks for passed deadlines whose notice did not go out at its moment.
 DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 60)
+# Idempotency-Key (idempotency/): how long a key is remembered, and how often the worker deletes older ones.
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+IDEMPOTENCY_PURGE_SECONDS = env_int("IDEMPOTENCY_PURGE_SECONDS", 3600)
 # Abuse caps (delivery/mail.py): emails an hour to one address, and caused by one user; the excess is dropped.
 EMAIL_RECIPIENT_HOURLY_CAP = env_int("EMAIL_RECIPIENT_HOURLY_CAP", 10)
 EMAIL_SENDER_HOURLY_CAP = env_int("EMAIL_SENDER_HOURLY_CAP", 60)

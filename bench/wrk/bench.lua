@@ -2,6 +2,7 @@
 --   get   [token]                 GET the URL's path, with `Authorization: Bearer <token>` if given
 --   login <json body>             POST the body (login)
 --   slots <targets file> <threads> POST a new 20-minute timeslot per request (see below)
+--   slots <targets file> <threads> <prefix>   the same, each with `Idempotency-Key: <prefix>-<thread>-<n>`
 -- Prints one line `BENCHJSON {...}` at the end: requests, errors (non-2xx and socket), latency.
 
 local threads = {}
@@ -39,6 +40,7 @@ function init(args)
       end
     end
     nthreads = tonumber(args[3]) or 1
+    key_prefix = args[4]
   end
 end
 
@@ -59,6 +61,7 @@ function request()
   -- a fresh table each time: wrk.format writes Host and Content-Length into the one it is given
   local headers = {}
   for key, value in pairs(target.headers) do headers[key] = value end
+  if key_prefix then headers["Idempotency-Key"] = key_prefix .. "-" .. id .. "-" .. counter end
   return wrk.format("POST", target.path, headers, body)
 end
 

@@ -3,8 +3,9 @@
 
 Usage: python stories/client/story.py http://127.0.0.1:8000
 
-Three people register and log in, befriend, plan a meeting, mark when they are free, let the
-server rank the best times, fix the meeting, download it as iCalendar and read their inboxes.
+Three people register and log in, befriend, plan a meeting, mark when they are free (one write
+sent again with its Idempotency-Key after a lost answer), let the server rank the best times, fix
+the meeting, download it as iCalendar and read their inboxes.
 Every call goes through the generated package `oneonone_client`, typed: request bodies are its
 models, answers are parsed into its models, and each step checks what a user would see.
 Prints one line per step and a last line `client: N passed, M failed[, K skipped]`; a failed
@@ -17,6 +18,7 @@ import datetime
 import secrets
 import sys
 import traceback
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -262,6 +264,30 @@ class Story:
         owners = sorted(slot.owner_username for slot in expect(listed, 200, PaginatedTimeSlotList).results)
         check(owners == sorted([self.ann.username, self.ben.username]), f"the first day's slots are by {owners}")
 
+    def resend_after_a_lost_answer(self) -> None:
+        """A write whose answer was lost is sent again with its Idempotency-Key: done once, answered twice."""
+        calendar = self.current_calendar()
+        second = calendar.days[1].id
+        key = str(uuid.uuid4())
+        body = TimeSlotRequest(start_time="17:00", end_time="18:00")
+
+        def send(body: TimeSlotRequest) -> Response[Any]:
+            return calendars_day_timeslot_create.sync_detailed(
+                calendar.id, second, client=self.ann.api, body=body, idempotency_key=key
+            )
+
+        first = expect(send(body), 201, TimeSlot)  # ... and say the network lost this answer
+        again = send(body)
+        slot = expect(again, 201, TimeSlot)
+        check(again.headers.get("idempotent-replayed") == "true", f"not a replay: {dict(again.headers)}")
+        check(slot.to_dict() == first.to_dict(), f"the replay answered {slot.to_dict()}, first {first.to_dict()}")
+        listed = calendars_day_timeslot_list.sync_detailed(calendar.id, second, client=self.ann.api)
+        mine = [s for s in expect(listed, 200, PaginatedTimeSlotList).results if s.start_time == "17:00:00"]
+        check([s.id for s in mine] == [first.id], f"the slot exists {len(mine)} times")
+        other = send(TimeSlotRequest(start_time="19:00", end_time="20:00"))
+        error = expect(other, 422, ErrorDetail)
+        check("another request" in error.detail, f"the key reused for another body answered {error.detail!r}")
+
     def get_suggestions(self) -> None:
         calendar = self.current_calendar()
         found = calendars_suggestions.sync_detailed(calendar.id, client=self.ben.api, duration=60)
@@ -366,6 +392,7 @@ class Story:
             ("invite two friends", self.invite_two_friends),
             ("one accepts, one stays pending", self.one_accepts_one_stays_pending),
             ("add availability", self.add_availability),
+            ("a write sent again after a lost answer", self.resend_after_a_lost_answer),
             ("best meeting times", self.get_suggestions),
             ("finalize", self.finalize),
             ("read the finalized calendar", self.read_the_calendar),

@@ -4,15 +4,18 @@ The dictionaries in the config draw each path id on its own, so a calendar, a da
 calendar and a slot of that day rarely come together. Here, whenever the fuzzer generated
 valid integer ids for a nested route, half of the cases use a seeded (calendar, day, slot) or
 (calendar, invitation) that exists instead; deletes spare a few seeded calendars and friendships
-so that the operations tested after them still find them, and the feed gets the fuzzer's current
-token half of the time. Ids come from FUZZ_IDS_FILE (stories/fuzz/seed.py),
-the served OpenAPI document from FUZZ_SCHEMA_FILE.
+so that the operations tested after them still find them, the feed gets the fuzzer's current
+token half of the time, and a valid Idempotency-Key is made unique (a key drawn twice would be a
+replay). Ids come from FUZZ_IDS_FILE (stories/fuzz/seed.py), the served OpenAPI document from
+FUZZ_SCHEMA_FILE.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import uuid
 from pathlib import Path
 
 import schemathesis
@@ -48,9 +51,22 @@ def _current_feed_token() -> str | None:
     return response.json().get("token") if response.ok else None
 
 
+# A key the fuzzer draws twice ("0" is a favourite) turns the second request into a replay of another
+# one, or a 422, on purpose (docs/idempotency.md): a valid key is made unique, an invalid one stays (400).
+IDEMPOTENCY_KEY = "Idempotency-Key"
+VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+def _unique_idempotency_key(case) -> None:
+    key = (case.headers or {}).get(IDEMPOTENCY_KEY)
+    if isinstance(key, str) and VALID_KEY.fullmatch(key):
+        case.headers[IDEMPOTENCY_KEY] = f"fuzz-{uuid.uuid4()}"
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     # Every phase, the deterministic coverage phase included, goes through here.
+    _unique_idempotency_key(case)
     protected = PROTECTED.get((case.method.upper(), case.operation.path))
     if not protected or not isinstance(case.path_parameters, dict):
         return

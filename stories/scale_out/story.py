@@ -8,7 +8,8 @@ came out:
 
 - login throttling counts across both servers (the counter lives in Redis);
 - every request sent after the kill is answered by the surviving server;
-- a POST in flight at the kill either succeeded once or failed clearly (502), never twice;
+- a write in flight at the kill fails only clearly (502, or a cut connection); sent again with its
+  Idempotency-Key it ends with a definite answer (the stored one if it had landed), applied exactly once;
 - the rows in PostgreSQL are exactly what the clients believe they created.
 
 Prints the figures, writes them as JSON (--report) and exits 1 when a check fails.
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,8 @@ STORY_USERS = ("alice", "bob", "carol")
 LOADER = "loader"
 SLOTS_PER_DAY = 40  # the loader's timeslots: every 30 minutes from 00:00, 20 minutes long
 LOAD_DAYS = 60
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+UNKNOWN = (0, 502, 504)  # no answer, or nginx's: the write may or may not have been applied
 PSQL = shutil.which("psql") or "/usr/bin/psql"
 
 
@@ -58,6 +62,8 @@ class Record:
     t0: float
     t1: float
     error: str = ""
+    replayed: bool = False  # answered with Idempotent-Replayed: true (the stored answer of an earlier attempt)
+    retry_after: str = ""
 
     @property
     def answered_by(self) -> str:
@@ -102,9 +108,19 @@ class Api:
             self.conn = None
 
     def call(
-        self, method: str, path: str, body: Any = None, *, headers: dict[str, str] | None = None, kind: str = ""
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        kind: str = "",
+        key: str | None = None,
     ) -> tuple[int, Any, Record]:
-        """Send one request; the status is 0 when nginx itself could not be reached."""
+        """Send one request; the status is 0 when nginx itself could not be reached.
+
+        A signed-in write carries an Idempotency-Key: `key` (a writer that may send it again), or a new one.
+        """
         sent = {"Accept": "application/json", **(headers or {})}
         payload = None
         if body is not None:
@@ -112,6 +128,8 @@ class Api:
             sent["Content-Type"] = "application/json"
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
+            if method in WRITES:
+                sent["Idempotency-Key"] = key or str(uuid.uuid4())
         t0 = time.monotonic()
         # A keep-alive connection that nginx closed while idle fails before anything is sent: only
         # then is the request sent again, on a new connection, so a POST is never sent twice here.
@@ -150,6 +168,8 @@ class Api:
             t0=t0,
             t1=time.monotonic(),
             error=error,
+            replayed=bool(response) and response.getheader("Idempotent-Replayed") == "true",
+            retry_after=response.getheader("Retry-After", "") if response else "",
         )
         LOG.add(record)
         return status, data, record
@@ -251,11 +271,42 @@ class WriterState:
 
     sent: int = 0  # distinct items it meant to create
     acknowledged: int = 0  # answered 201 the first time
-    failed_clearly: int = 0  # answered 502 (or no answer): the outcome was unknown
-    landed_anyway: int = 0  # ... and the check found it had been applied
-    resent: int = 0  # ... and the check found it had not: sent again
+    failed_clearly: int = 0  # answered 502 or 504, or the connection was cut: the outcome was unknown
+    resends: int = 0  # requests sent again with the same Idempotency-Key
+    replayed: int = 0  # items whose resend was answered the stored answer: the first attempt had landed
+    done_on_resend: int = 0  # items whose resend did the work: the first attempt had not landed
+    in_progress: int = 0  # resends answered 409 (the first attempt still held its key): waited Retry-After
     conflicts: int = 0  # answered 400 overlap: a second copy would have been created
-    items: dict[str, int] = field(default_factory=dict)  # key -> id the client knows
+    items: dict[str, int] = field(default_factory=dict)  # name -> id the client knows
+
+
+def keyed_write(api: Api, state: WriterState, path: str, body: dict, name: str) -> dict:
+    """POST with an Idempotency-Key until a definite answer; after an unknown outcome, the same key again."""
+    key, attempt = str(uuid.uuid4()), 0
+    state.sent += 1
+    while True:
+        attempt += 1
+        status, data, record = api.call("POST", path, body, kind="load-write", key=key)
+        if status == 201:
+            state.items[name] = data["id"]
+            if attempt == 1:
+                state.acknowledged += 1
+            elif record.replayed:
+                state.replayed += 1
+            else:
+                state.done_on_resend += 1
+            return data
+        if status == 400:
+            state.conflicts += 1
+        if status == 409 and record.retry_after and attempt > 1:
+            state.in_progress += 1  # the dead server's transaction has not ended yet
+            time.sleep(int(record.retry_after))
+        else:
+            check(status in UNKNOWN, f"POST {path} {name}: unexpected {status} {data!r}")
+            if attempt == 1:
+                state.failed_clearly += 1
+        state.resends += 1
+        check(attempt < 20, f"POST {path} {name}: no definite answer after {attempt} attempts")
 
 
 def calendar_writer(api: Api, stop: threading.Event, state: WriterState) -> None:
@@ -264,29 +315,7 @@ def calendar_writer(api: Api, stop: threading.Event, state: WriterState) -> None
         if stop.is_set():
             return
         title = f"load-{n:05d}"
-        state.sent += 1
-        body = {"title": title, "days": [{"date": "2032-01-01", "ranking": 1}]}
-        first = True
-        while True:
-            status, data, _ = api.call("POST", "/calendars/", body, kind="load-write")
-            if status == 201:
-                state.items[title] = data["id"]
-                if first:
-                    state.acknowledged += 1
-                break
-            check(status in (0, 502, 504), f"POST /calendars/ {title}: unexpected {status} {data!r}")
-            if first:
-                state.failed_clearly += 1
-            first = False
-            # Did it land? The newest calendars come first.
-            status, page, _ = api.call("GET", "/calendars/?page_size=20", kind="load-check")
-            check(status == 200, f"GET /calendars/ after a failed POST: {status}")
-            found = [c["id"] for c in page["results"] if c["title"] == title]
-            if found:
-                state.items[title] = found[0]
-                state.landed_anyway += 1
-                break
-            state.resent += 1
+        keyed_write(api, state, "/calendars/", {"title": title, "days": [{"date": "2032-01-01", "ranking": 1}]}, title)
 
 
 def slot_writer(api: Api, stop: threading.Event, state: WriterState, calendar_id: int, days: list[dict]) -> None:
@@ -296,31 +325,8 @@ def slot_writer(api: Api, stop: threading.Event, state: WriterState, calendar_id
             return
         day = days[n // SLOTS_PER_DAY]
         start, end = slot_time(n)
-        key = f"{day['date']} {start}"
         path = f"/calendars/{calendar_id}/day/{day['id']}/timeslot/"
-        state.sent += 1
-        first = True
-        while True:
-            status, data, _ = api.call("POST", path, {"start_time": start, "end_time": end}, kind="load-write")
-            if status == 201:
-                state.items[key] = data["id"]
-                if first:
-                    state.acknowledged += 1
-                break
-            if status == 400:
-                state.conflicts += 1
-            check(status in (0, 502, 504), f"POST {path} {start}: unexpected {status} {data!r}")
-            if first:
-                state.failed_clearly += 1
-            first = False
-            status, page, _ = api.call("GET", path + "?page_size=100", kind="load-check")
-            check(status == 200, f"GET {path} after a failed POST: {status}")
-            found = [s["id"] for s in page["results"] if s["start_time"] == start]
-            if found:
-                state.items[key] = found[0]
-                state.landed_anyway += 1
-                break
-            state.resent += 1
+        keyed_write(api, state, path, {"start_time": start, "end_time": end}, f"{day['date']} {start}")
 
 
 def reader(api: Api, stop: threading.Event, paths: list[str]) -> None:
@@ -731,6 +737,8 @@ def main() -> int:
     check(not phases["after"]["not_by_survivor"], f"answered by another server: {phases['after']['not_by_survivor']}")
     for name, state in report["writers"].items():
         check(state["conflicts"] == 0, f"{name}: a POST was applied twice (400 overlap)")
+        answered = state["acknowledged"] + state["replayed"] + state["done_on_resend"]
+        check(state["sent"] == answered == state["items"], f"{name}: a write without a definite answer: {state}")
     return 0
 
 
@@ -756,8 +764,9 @@ def print_figures(report: dict) -> None:
         *[f"  in flight at the kill: {detail}" for detail in p["during"]["error_detail"]],
         *[
             f"writes ({name}): {s['sent']} sent, {s['acknowledged']} answered 201 at once, "
-            f"{s['failed_clearly']} failed clearly (502) -> {s['landed_anyway']} had landed, {s['resent']} sent again; "
-            f"applied twice: {s['conflicts']}"
+            f"{s['failed_clearly']} failed clearly (502 or cut) -> resent with the same key: "
+            f"{s['replayed']} replayed (had landed), {s['done_on_resend']} done on the resend (had not), "
+            f"{s['in_progress']} x 409 in progress on the way; applied twice: {s['conflicts']}"
             for name, s in w.items()
         ],
         f"PostgreSQL: {db['load_calendars']['db_rows']} load calendars, {db['load_timeslots']['db_rows']} load "

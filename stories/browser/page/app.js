@@ -56,14 +56,21 @@ function refreshTokens() {
   return refreshing;
 }
 
-// fetch with the access token; on 401, refresh once and retry once.
+// A write carries an Idempotency-Key made once for it (or the caller's), so sending it again, after a
+// refresh or a lost answer, is answered the first answer instead of being done twice (docs/frontend.md).
+const WRITES = ["POST", "PUT", "PATCH", "DELETE"];
+
+// fetch with the access token; on 401, refresh once and retry once, with the same key.
 async function api(path, options = {}) {
+  const write = WRITES.includes((options.method || "GET").toUpperCase());
+  const key = write ? { "Idempotency-Key": crypto.randomUUID() } : {};
   const send = (access) =>
     fetch(API + path, {
       ...options,
       headers: {
         Accept: "application/json",
         ...(options.body ? { "Content-Type": "application/json" } : {}),
+        ...key,
         ...options.headers,
         Authorization: `Bearer ${access}`,
       },

@@ -156,6 +156,37 @@ describe("a page on an allowed origin", () => {
     await expectCall(200, "GET", "/auth/me/", { token: now.access });
   });
 
+  test("a write carries an Idempotency-Key, and sent again with it is answered the first answer", async () => {
+    const body = { title: `Keyed ${Date.now()}`, days: days(1) };
+    const sent = page.waitForRequest((r) => r.method() === "POST" && r.url() === `${API}/calendars/`);
+    const [first, again, key] = await page.evaluate(async (body) => {
+      const read = async (r) => ({
+        status: r.status,
+        text: await r.text(),
+        replayed: r.headers.get("Idempotent-Replayed"),
+      });
+      const first = await read(await api("/calendars/", { method: "POST", body: JSON.stringify(body) }));
+      // The same write once more, as after a lost answer: the key of the first attempt.
+      const key = crypto.randomUUID();
+      const options = { method: "POST", body: JSON.stringify({ ...body, title: `${body.title} again` }) };
+      const once = await read(await api("/calendars/", { ...options, headers: { "Idempotency-Key": key } }));
+      const twice = await read(await api("/calendars/", { ...options, headers: { "Idempotency-Key": key } }));
+      return [first, [once, twice], key];
+    }, body);
+    // The page's own key, made by api(), went through the preflight.
+    assert.match((await sent).headers()["idempotency-key"], /^[0-9a-f-]{36}$/);
+    assert.equal(first.status, 201);
+    assert.equal(first.replayed, null);
+    const [once, twice] = again;
+    assert.equal(once.status, 201);
+    assert.deepEqual([twice.status, twice.text, twice.replayed], [201, once.text, "true"]); // readable: exposed
+    assert.match(key, /^[0-9a-f-]{36}$/);
+    const { access } = await storedTokens(page);
+    const listed = await expectCall(200, "GET", "/calendars/?page_size=100", { token: access });
+    const titles = listed.results.map((c) => c.title).filter((t) => t.startsWith(body.title));
+    assert.deepEqual(titles.sort(), [body.title, `${body.title} again`]); // each created once
+  });
+
   test("a refused refresh signs the page out", async () => {
     const current = await storedTokens(page);
     await expectCall(204, "POST", "/auth/logout/", { body: { refresh: current.refresh } }); // revoked elsewhere
