@@ -43,3 +43,16 @@ class EmailResendThrottle(UserRateThrottle):
     """Confirmation emails asked for per user (EMAIL_RESEND_THROTTLE_RATE)."""
 
     scope = "email_resend"
+
+
+class AccountExportThrottle(UserRateThrottle):
+    """Exports of my account's data per user (ACCOUNT_EXPORT_THROTTLE_RATE): each one reads every table."""
+
+    scope = "account_export"
+
+
+class AccountDeleteThrottle(UserRateThrottle):
+    """Attempts to delete my account per user (ACCOUNT_DELETE_THROTTLE_RATE): a stolen access token
+    must not be a way to guess the password."""
+
+    scope = "account_delete"

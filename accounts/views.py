@@ -1,4 +1,4 @@
-"""Registration, JWT login, refresh with rotation, logout and the current user.
+"""Registration, JWT login, refresh with rotation, logout, the current user, and its export and deletion.
 
 The API documentation of each view is in accounts.openapi.
 """
@@ -12,15 +12,22 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenViewBase
 
-from accounts import openapi, services
+from accounts import export, openapi, services
 from accounts.serializers import (
+    AccountDeleteSerializer,
     EmailResentSerializer,
     EmailVerifySerializer,
     MeSerializer,
     TokenRefreshSerializer,
     UserSerializer,
 )
-from accounts.throttles import AuthRateThrottle, EmailResendThrottle, RegisterRateThrottle
+from accounts.throttles import (
+    AccountDeleteThrottle,
+    AccountExportThrottle,
+    AuthRateThrottle,
+    EmailResendThrottle,
+    RegisterRateThrottle,
+)
 
 
 @openapi.register
@@ -61,9 +68,35 @@ class LogoutView(TokenViewBase):
 class MeView(generics.RetrieveAPIView):
     serializer_class = MeSerializer
     permission_classes = [IsAuthenticated]
+    schema = openapi.BodyOnDeleteSchema()
 
     def get_object(self):
         return self.request.user
+
+    def get_throttles(self):
+        if self.request.method == "DELETE":
+            return [AccountDeleteThrottle()]
+        return super().get_throttles()
+
+    def delete(self, request, *args, **kwargs):
+        serializer = AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_delete(user=request.user, password=serializer.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@openapi.export
+class AccountExportView(APIView):
+    """Everything about me, as one JSON document (accounts.export)."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [AccountExportThrottle]
+
+    def get(self, request):
+        filename = f"oneonone-export-{request.user.pk}.json"
+        return Response(
+            export.export_of(request.user), headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
 
 
 @openapi.email_verify

@@ -228,6 +228,8 @@ REST_FRAMEWORK = {
         "auth": os.environ.get("AUTH_THROTTLE_RATE", "10/min"),
         "register": os.environ.get("REGISTER_THROTTLE_RATE", "5/hour"),
         "email_resend": os.environ.get("EMAIL_RESEND_THROTTLE_RATE", "3/hour"),
+        "account_export": os.environ.get("ACCOUNT_EXPORT_THROTTLE_RATE", "5/hour"),
+        "account_delete": os.environ.get("ACCOUNT_DELETE_THROTTLE_RATE", "10/hour"),
     },
     # Clients connect directly unless a proxy is configured (see deploy/); a spoofed
     # X-Forwarded-For must not escape the login throttle.
