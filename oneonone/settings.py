@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "contacts",
     "calendars",
     "invitations",
+    "webhooks",
     "demo",
 ]
 
@@ -269,6 +270,8 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "calendars.models.InvitationStatus",
         "InvitationEditStatusEnum": "invitations.serializers.InvitationAnswer",
         "SuggestionReasonCodeEnum": "calendars.serializers.SUGGESTION_REASON_CODES",
+        "WebhookEventTypeEnum": "webhooks.models.EventType",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -318,3 +321,18 @@ DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 60)
 # Abuse caps (delivery/mail.py): emails an hour to one address, and caused by one user; the excess is dropped.
 EMAIL_RECIPIENT_HOURLY_CAP = env_int("EMAIL_RECIPIENT_HOURLY_CAP", 10)
 EMAIL_SENDER_HOURLY_CAP = env_int("EMAIL_SENDER_HOURLY_CAP", 60)
+# Webhooks (webhooks/, docs/webhooks.md). Safety: https only unless WEBHOOK_ALLOW_HTTP (development and tests);
+# hosts resolving to loopback, private, link-local... addresses are refused unless WEBHOOK_ALLOWED_HOSTS names
+# them (host names, addresses or networks, comma-separated).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Retries: full jitter up to base x 2^(attempt-1), capped, for about a day after the event.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 4 * 3600)
+WEBHOOK_RETRY_WINDOW_SECONDS = env_int("WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600)
+# Deliveries failed for good in a row before the endpoint is disabled and its owner emailed.
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 5)
+WEBHOOK_SEND_LEASE_SECONDS = env_int("WEBHOOK_SEND_LEASE_SECONDS", 60)
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+WEBHOOK_DELIVERY_RETENTION_DAYS = env_int("WEBHOOK_DELIVERY_RETENTION_DAYS", 30)

@@ -1,6 +1,6 @@
 """The apps point only down (README.md, "Layout"): the import-linter contract in pyproject.toml holds.
 
-demo > invitations > calendars > contacts > accounts > delivery > oneonone: an app may import the ones to its
+demo > webhooks > invitations > calendars > contacts > accounts > delivery > oneonone: an app may import the ones to its
 right, never one to its left; a lower app tells an upper one what happened through a hook it owns.
 """
 
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["oneonone", "delivery", "accounts", "contacts", "calendars", "invitations", "demo"]
+APPS = ["oneonone", "delivery", "accounts", "contacts", "calendars", "invitations", "webhooks", "demo"]
 
 
 def lint_imports(where: Path) -> subprocess.CompletedProcess:
