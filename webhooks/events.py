@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import serializers
+
 from calendars.models import Calendar, Day
 from calendars.serializers import finalized_body
 from contacts.models import ContactStatus
@@ -44,12 +46,12 @@ def invitation_created(sender, *, invitation, **kwargs) -> None:
             "invitation": {
                 "id": invitation.pk,
                 "status": invitation.status,
-                "invited_at": invitation.invited_at,
+                "invited_at": serializers.DateTimeField().to_representation(invitation.invited_at),
             },
             "calendar": {
                 **_calendar(calendar),
                 "description": calendar.description,
-                "days": [{"date": date, "ranking": ranking} for date, ranking in days],
+                "days": [{"date": date.isoformat(), "ranking": ranking} for date, ranking in days],
             },
             "invitee": _user(invitation.invitee),
         }

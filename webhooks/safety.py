@@ -74,8 +74,6 @@ def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
     if ip.version != 6:
         return []
     found = [ip.sixtofour, *(ip.teredo or ())]
-    if ip in NAT64:
-        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     return [inner for inner in found if inner is not None]
 
 
@@ -84,6 +82,10 @@ def refusal(ip: IPAddress) -> str | None:
     if ip.version == 6 and ip.ipv4_mapped is not None:
         # ::ffff:a.b.c.d is a.b.c.d to a dual-stack socket.
         return refusal(ip.ipv4_mapped)
+    if ip in NAT64:
+        # A NAT64 gateway passes it on to the IPv4 address inside (64:ff9b::/96 itself counts as reserved).
+        inner = refusal(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        return f"{inner} (inside {ip})" if inner else None
     for inner in _embedded_ipv4(ip):
         reason = refusal(inner)
         if reason:

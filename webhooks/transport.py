@@ -176,6 +176,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
             return Outcome(status=None, duration_ms=elapsed(), error=_describe(exc, deadline))
         finally:
             connection.close()
+    if deadline.passed:
+        # Cut short, the answer may look whole (headers ended by the cut): it is not.
+        return Outcome(status=None, duration_ms=elapsed(), error=_describe(TimeoutError(), deadline))
     if not 100 <= status <= 599:
         return Outcome(status=None, duration_ms=elapsed(), error=f"an invalid HTTP status {status}")
     outcome = Outcome(status=status, duration_ms=elapsed(), retry_after=retry_after)
