@@ -122,12 +122,10 @@ class ExportProfileSerializer(serializers.ModelSerializer):
 
 
 class AccountExportSerializer(serializers.Serializer):
-    """Everything the service holds about me, one section per area (accounts.export).
+    """Everything the service holds about me, one section per area; secrets are never included."""
 
-    The sections are registered by the apps that hold the data, so the fields are read from that
-    registry when the serializer is used (the schema is generated after every app is ready).
-    """
-
+    # The sections are registered by the apps that hold the data (accounts.export), so the fields are
+    # read from that registry when the serializer is used (the schema is made after every app is ready).
     exported_at = serializers.DateTimeField(read_only=True, help_text="When this document was made.")
 
     def get_fields(self):
