@@ -205,6 +205,7 @@ class TestRefusedUrls:
             ("https://127.0.0.1/#frag", "A URL with a fragment (#...) is not accepted; it would never be sent."),
             ("https:///path", "The URL has no host."),
             ("https://127.0.0.1:99999/", "This is not a valid URL."),
+            ("https://127.0.0.1:0/", "Port 0 cannot be connected to."),
             ("https://127.0.0.1/a b", "A URL cannot hold spaces or control characters."),
             ("https://127.0.0.1/" + "a" * 2000, "Ensure this field has no more than 2000 characters."),
         ],

@@ -66,7 +66,11 @@ def parse(url: str) -> Target:
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return Target(scheme=parts.scheme, host=host, port=port or (443 if parts.scheme == "https" else 80), path=path)
+    if port == 0:
+        raise UnsafeURL("Port 0 cannot be connected to.")
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    return Target(scheme=parts.scheme, host=host, port=port, path=path)
 
 
 def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:

@@ -27,6 +27,12 @@ checks.positive_data_acceptance.enabled = false
 [[operations]]
 include-operation-id = ["contacts_search_list"]
 checks.positive_data_acceptance.enabled = false
+
+# Deleting the account needs the right password (any other is a 400), and the export is throttled per
+# user (5 an hour: a 429 after that, declared).
+[[operations]]
+include-operation-id = ["auth_me_delete", "auth_me_export"]
+checks.positive_data_acceptance.enabled = false
 """
 
 
