@@ -72,7 +72,7 @@ enabled = false
 [dictionaries]
 calendar_ids = {{ values = [{values("calendars")}] }}
 day_ids = {{ values = [{values("days")}] }}
-object_ids = {{ values = [{values("timeslots", "invitations", "contacts")}] }}
+object_ids = {{ values = [{values("timeslots", "invitations", "contacts", "webhooks")}] }}
 usernames = {{ values = [{values("usernames")}] }}
 feed_tokens = {{ values = [{values("feed_tokens")}] }}
 
