@@ -346,6 +346,25 @@ class TestChange:
         )
         assert "secret" not in response.json()
 
+    @pytest.mark.parametrize("value", [0, 1, "true", "yes", None])
+    def test_active_is_a_json_boolean(self, alice, value):
+        endpoint = endpoint_for(alice)
+        response = client_for(alice).patch(f"/webhooks/{endpoint.pk}/", {"active": value}, format="json")
+        message = "This field may not be null." if value is None else "Must be a valid boolean."
+        assert (response.status_code, response.json()) == (400, {"active": [message]})
+
+    def test_active_in_a_form_is_the_word(self, alice):
+        endpoint = endpoint_for(alice)
+        client = client_for(alice)
+        response = client.patch(
+            f"/webhooks/{endpoint.pk}/", "active=false", content_type="application/x-www-form-urlencoded"
+        )
+        assert (response.status_code, response.json()["active"]) == (200, False)
+        response = client.patch(
+            f"/webhooks/{endpoint.pk}/", "active=1", content_type="application/x-www-form-urlencoded"
+        )
+        assert (response.status_code, response.json()) == (400, {"active": ["Must be a valid boolean."]})
+
     def test_turning_a_disabled_endpoint_back_on_clears_why(self, alice):
         endpoint = endpoint_for(
             alice, active=False, disabled_at=timezone.now(), disabled_reason="5 deliveries...", failure_streak=5

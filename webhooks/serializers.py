@@ -10,6 +10,19 @@ from webhooks.models import MAX_URL_LENGTH, Delivery, DeliveryAttempt, Endpoint,
 from webhooks.selectors import RECENT_ATTEMPTS
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """`true` or `false`: a JSON boolean in JSON (DRF would also take 0, 1, "yes"...), the words in a form."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        request = self.context.get("request")
+        in_form = request is not None and not (request.content_type or "").startswith("application/json")
+        if in_form and isinstance(data, str) and data.lower() in {"true", "false"}:
+            return data.lower() == "true"
+        self.fail("invalid", input=data)
+
+
 class WebhookSerializer(serializers.ModelSerializer):
     """One of my webhook endpoints: where events go and which ones (never its secret)."""
 
@@ -27,7 +40,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         help_text="The event types to receive (at least one; docs/webhooks.md shows each payload).",
     )
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    active = serializers.BooleanField(
+    active = StrictBooleanField(
         required=False,
         default=True,
         help_text=(

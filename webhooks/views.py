@@ -28,14 +28,14 @@ class WebhookViewSet(
         return selectors.endpoints_of(user=self.request.user)
 
     def create(self, request, *args, **kwargs):
-        serializer = WebhookSerializer(data=request.data)
+        serializer = WebhookSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         endpoint = services.endpoint_create(owner=request.user, **serializer.validated_data)
         return Response(WebhookSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         endpoint = self.get_object()
-        serializer = WebhookSerializer(endpoint, data=request.data, partial=True)
+        serializer = WebhookSerializer(endpoint, data=request.data, partial=True, context={"request": request})
         serializer.is_valid(raise_exception=True)
         endpoint = services.endpoint_update(endpoint=endpoint, **serializer.validated_data)
         return Response(WebhookSerializer(endpoint).data)
