@@ -114,6 +114,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Persistent connections buy nothing on SQLite and keep files open in tests.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Take the write lock when a transaction begins: a transaction that reads, then writes while the worker
+    # writes (a webhook delivery, an email) would otherwise fail at once with "database is locked" (a 503)
+    # instead of waiting up to `timeout` for its turn.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 else:
     # A database that does not answer fails the request within seconds (503, see oneonone/exceptions.py)
     # instead of holding a worker until gunicorn kills it.
