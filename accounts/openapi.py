@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from accounts.serializers import (
+    AccountDeleteSerializer,
+    AccountExportSerializer,
     EmailResentSerializer,
     EmailVerifySerializer,
     LogoutSerializer,
@@ -13,7 +16,7 @@ from accounts.serializers import (
     TokenRefreshSerializer,
     UserSerializer,
 )
-from accounts.services import REFUSED_CONFIRMATION
+from accounts.services import REFUSED_CONFIRMATION, WRONG_PASSWORD
 from oneonone.schema import ERROR_REF
 
 THROTTLED = OpenApiResponse(
@@ -103,6 +106,28 @@ logout = extend_schema(
 )
 
 
+class BodyOnDeleteSchema(AutoSchema):
+    """drf-spectacular documents a request body for POST, PUT and PATCH only; `DELETE /auth/me/` takes one
+    (the password), which OpenAPI 3.0 allows."""
+
+    def _get_request_body(self, direction="request"):
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+
+
+USER_THROTTLED = OpenApiResponse(
+    ERROR_REF,
+    description="Too many attempts by this user; retry after the time in the Retry-After header.",
+    examples=[
+        OpenApiExample("Throttled", value={"detail": "Request was throttled. Expected available in 600 seconds."})
+    ],
+)
+
 me = extend_schema_view(
     get=extend_schema(
         operation_id="auth_me",
@@ -134,6 +159,43 @@ me = extend_schema_view(
         ],
         tags=["auth"],
     ),
+    delete=extend_schema(
+        operation_id="auth_me_delete",
+        summary="Delete my account",
+        description=(
+            "Deletes my account and everything it owns, in one transaction, after checking my password "
+            "(a wrong one answers 400 and nothing changes): the calendars I created (their participants are "
+            "told by email, through the queue), my timeslots, invitations, contacts, webhooks, feed token, and "
+            "my tokens: every refresh token is revoked, and access tokens stop working at once (401, the user "
+            "is gone). Throttled per user (`ACCOUNT_DELETE_THROTTLE_RATE`). See docs/auth.md."
+        ),
+        request=AccountDeleteSerializer,
+        responses={204: OpenApiResponse(description="Deleted."), 429: USER_THROTTLED},
+        examples=[
+            OpenApiExample("Delete", value={"password": "my-current-passw0rd"}, request_only=True),
+            OpenApiExample(
+                "Wrong password", value={"password": [WRONG_PASSWORD]}, response_only=True, status_codes=["400"]
+            ),
+        ],
+        tags=["auth"],
+    ),
+)
+
+
+export = extend_schema_view(
+    get=extend_schema(
+        operation_id="auth_me_export",
+        summary="Export my data",
+        description=(
+            "One JSON document of everything the service holds about me: my profile, my contacts (with "
+            "usernames), the calendars I created (in full, with their invitations), the calendars I take part "
+            "in (what a participant sees, with my own timeslots), the invitations addressed to me, my webhooks "
+            "(without their secrets) and whether I have a feed token. Sent as an attachment "
+            "(`Content-Disposition`). Throttled per user (`ACCOUNT_EXPORT_THROTTLE_RATE`, 5 an hour)."
+        ),
+        responses={200: OpenApiResponse(AccountExportSerializer, description="My data."), 429: USER_THROTTLED},
+        tags=["auth"],
+    )
 )
 
 

@@ -120,6 +120,45 @@ class EmailResentSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(read_only=True, help_text="When the new link stops working.")
 
 
+class AccountDeleteSerializer(serializers.Serializer):
+    """The password again, to delete my account."""
+
+    password = serializers.CharField(
+        write_only=True,
+        max_length=128,
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        help_text="My current password; a wrong one answers 400 and nothing changes.",
+    )
+
+
+class ExportProfileSerializer(serializers.ModelSerializer):
+    """My account as stored: the `profile` section of the export."""
+
+    email_verified = serializers.BooleanField(read_only=True, help_text="Whether `email` is confirmed.")
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "email_verified", "date_joined", "last_login"]
+        read_only_fields = fields
+
+
+class AccountExportSerializer(serializers.Serializer):
+    """Everything the service holds about me, one section per area; secrets are never included."""
+
+    # The sections are registered by the apps that hold the data (accounts.export), so the fields are
+    # read from that registry when the serializer is used (the schema is made after every app is ready).
+    exported_at = serializers.DateTimeField(read_only=True, help_text="When this document was made.")
+
+    def get_fields(self):
+        from accounts.export import sections
+
+        fields = super().get_fields()
+        for section in sections():
+            fields[section.name] = section.schema()
+        return fields
+
+
 class LogoutSerializer(serializers.Serializer):
     """Logout: the refresh token sent, and every other refresh token of the same login, is revoked."""
 

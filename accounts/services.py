@@ -1,4 +1,4 @@
-"""Writes on accounts: registering, and confirming an email address; each one transaction."""
+"""Writes on accounts: registering, confirming an email address, deleting an account; each one transaction."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import EmailVerification, token_digest
+from accounts.signals import user_deleting
 from delivery.mail import queue_email
 from oneonone.exceptions import Conflict
 
 User = get_user_model()
 
 REFUSED_CONFIRMATION = "This token is unknown, used or expired; ask for a new one (POST /auth/email/resend/)."
+WRONG_PASSWORD = "This is not your password; nothing was deleted."  # noqa: S105 (a message)
 
 
 def _verify_url(token: str) -> str:
@@ -103,3 +106,34 @@ def user_update_profile(*, user, email: str | None = None, timezone: str | None 
     if changed_address and user.email and not user.email_verified:
         email_verification_send(user=user)
     return user
+
+
+def tokens_revoke(*, user) -> int:
+    """Blacklist every refresh token issued to `user` that is not blacklisted yet; returns how many."""
+    outstanding = OutstandingToken.objects.filter(user_id=user.pk, blacklistedtoken__isnull=True)
+    revoked = [BlacklistedToken(token_id=pk) for pk in outstanding.values_list("pk", flat=True)]
+    # Another deletion of the same account may have blacklisted some meanwhile: once is enough.
+    BlacklistedToken.objects.bulk_create(revoked, ignore_conflicts=True)
+    return len(revoked)
+
+
+@transaction.atomic
+def user_delete(*, user, password: str) -> bool:
+    """Delete `user`'s account and everything it owns, after checking `password` (400, nothing changes).
+
+    One transaction: the user row is locked against a second deletion (FOR NO KEY UPDATE, which rows
+    merely pointing at the user do not wait for); `accounts.signals.user_deleting` lets the apps above
+    do what a cascade cannot (the calendars app tells the participants of the user's calendars, by
+    email through the queue, and takes those calendars first, in its own lock order); every refresh
+    token is blacklisted; then the row goes, and with it by cascade the user's calendars, slots,
+    invitations, contacts, webhooks, feed token and queued emails. Access tokens stop working because
+    their user is gone (401). Returns False when the account was deleted meanwhile (nothing to do).
+    """
+    if not user.check_password(password):
+        raise ValidationError({"password": [WRONG_PASSWORD]})
+    if User.objects.select_for_update(no_key=True).filter(pk=user.pk).first() is None:
+        return False
+    user_deleting.send(sender=User, user=user)
+    tokens_revoke(user=user)
+    User.objects.filter(pk=user.pk).delete()
+    return True

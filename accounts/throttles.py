@@ -90,15 +90,19 @@ class RegisterRateThrottle(FixedWindowRateThrottle):
     scope = "register"
 
 
-class EmailResendThrottle(FixedWindowRateThrottle):
-    """Confirmation emails asked for per user (EMAIL_RESEND_THROTTLE_RATE), counted atomically like the others."""
-
-    scope = "email_resend"
+class UserFixedWindowRateThrottle(FixedWindowRateThrottle):
+    """Counted per signed-in user (per address for anyone else), atomically like the others."""
 
     def get_cache_key(self, request, view) -> str:
         if request.user and request.user.is_authenticated:
             return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
         return super().get_cache_key(request, view)
+
+
+class EmailResendThrottle(UserFixedWindowRateThrottle):
+    """Confirmation emails asked for per user (EMAIL_RESEND_THROTTLE_RATE)."""
+
+    scope = "email_resend"
 
 
 def count_attempt(key: str, period: int, now: float) -> tuple[int, float]:
@@ -153,3 +157,16 @@ def _count_in_cache(cache: Any, key: str, period: int, now: float) -> tuple[int,
         except ValueError:  # evicted meanwhile
             continue
     raise ServiceUnavailable(LIMITER_UNAVAILABLE)
+
+
+class AccountExportThrottle(UserFixedWindowRateThrottle):
+    """Exports of my account's data per user (ACCOUNT_EXPORT_THROTTLE_RATE): each one reads every table."""
+
+    scope = "account_export"
+
+
+class AccountDeleteThrottle(UserFixedWindowRateThrottle):
+    """Attempts to delete my account per user (ACCOUNT_DELETE_THROTTLE_RATE): a stolen access token
+    must not be a way to guess the password."""
+
+    scope = "account_delete"

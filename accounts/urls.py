@@ -8,6 +8,7 @@ urlpatterns = [
     path("refresh/", views.RefreshView.as_view(), name="token-refresh"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/export/", views.AccountExportView.as_view(), name="me-export"),
     path("email/verify/", views.EmailVerifyView.as_view(), name="email-verify"),
     path("email/resend/", views.EmailResendView.as_view(), name="email-resend"),
 ]

@@ -1,4 +1,4 @@
-"""Registration, JWT login, refresh with rotation, logout and the current user.
+"""Registration, JWT login, refresh with rotation, logout, the current user, and its export and deletion.
 
 The API documentation of each view is in accounts.openapi.
 """
@@ -11,8 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenViewBase
 
-from accounts import openapi, services
+from accounts import export, openapi, services
 from accounts.serializers import (
+    AccountDeleteSerializer,
     EmailResentSerializer,
     EmailVerifySerializer,
     LogoutSerializer,
@@ -20,7 +21,13 @@ from accounts.serializers import (
     TokenRefreshSerializer,
     UserSerializer,
 )
-from accounts.throttles import AuthRateThrottle, EmailResendThrottle, RegisterRateThrottle
+from accounts.throttles import (
+    AccountDeleteThrottle,
+    AccountExportThrottle,
+    AuthRateThrottle,
+    EmailResendThrottle,
+    RegisterRateThrottle,
+)
 from idempotency.views import IdempotentWrites
 
 
@@ -62,11 +69,37 @@ class LogoutView(TokenViewBase):
 class MeView(IdempotentWrites, generics.RetrieveUpdateAPIView):
     serializer_class = MeSerializer
     permission_classes = [IsAuthenticated]
-    # A partial change only: PUT would have to resend the read-only fields.
-    http_method_names = ["get", "patch", "head", "options"]
+    # A partial change (PATCH) or the whole account (DELETE): PUT would have to resend the read-only fields.
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    schema = openapi.BodyOnDeleteSchema()
 
     def get_object(self):
         return self.request.user
+
+    def get_throttles(self):
+        if self.request.method == "DELETE":
+            return [AccountDeleteThrottle()]
+        return super().get_throttles()
+
+    def delete(self, request, *args, **kwargs):
+        serializer = AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_delete(user=request.user, password=serializer.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@openapi.export
+class AccountExportView(APIView):
+    """Everything about me, as one JSON document (accounts.export)."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [AccountExportThrottle]
+
+    def get(self, request):
+        filename = f"oneonone-export-{request.user.pk}.json"
+        return Response(
+            export.export_of(request.user), headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
 
 
 @openapi.email_verify

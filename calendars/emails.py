@@ -1,4 +1,4 @@
-"""Emails about meetings: the finalized time (with its .ics) and its cancellation.
+"""Emails about meetings: the finalized time (with its .ics), its cancellation, and a calendar gone with its creator.
 
 Queued through delivery.mail inside the write's transaction, one message per recipient: a rolled-back
 write queues nothing, a committed one is delivered by the worker (retried while the mail server is
@@ -235,3 +235,40 @@ def queue_deadline_passed(calendar: Calendar) -> None:
         subject=f"Deadline passed: {calendar.title}",
         body=body,
     )
+
+
+def queue_creator_gone(calendar: Calendar, *, participants: Sequence) -> None:
+    """The creator deleted their account, and the calendar with it: one message to each participant.
+
+    A fixed meeting comes with its cancellation as `invite.ics` (METHOD:CANCEL); `calendar` must hold
+    the cancelled time and the new `schedule_revision`, as for `queue_cancellation`.
+    """
+    if not participants:
+        return
+    title = f"\N{LEFT DOUBLE QUOTATION MARK}{calendar.title}\N{RIGHT DOUBLE QUOTATION MARK}"
+    attachments: list[Attachment] = []
+    subject = f"Calendar removed: {calendar.title}"
+    meeting = ""
+    if calendar.is_finalized:
+        starts_at, ends_at = calendar.finalized_window()
+        when = describe_window(starts_at, ends_at, calendar.timezone)
+        subject = f"Meeting cancelled: {calendar.title}, {when}"
+        meeting = (
+            f"The meeting fixed for it is cancelled:\n\n    {when}\n\n"
+            f"The attached {ICS_FILENAME} removes it from your calendar.\n"
+        )
+        attachments.append(_ics_attachment(ics.cancellation_ics(calendar, participants=participants), method="CANCEL"))
+    for user in participants:
+        queue_email(
+            key=f"creator_gone:{calendar.pk}:{user.pk}",
+            kind="creator_gone",
+            recipient=user,
+            sender=calendar.creator,
+            subject=subject,
+            body=(
+                f"Hello {user.username},\n\n"
+                f"{calendar.creator.username} deleted their OneOnOne account, and with it {title}, "
+                f"which you took part in.\n\n{meeting}"
+            ),
+            attachments=attachments,
+        )

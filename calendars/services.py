@@ -29,6 +29,7 @@ from calendars.models import (
     format_slot,
 )
 from calendars.scheduling import NonexistentTimeError, place_meeting
+from calendars.signals import calendar_finalized, calendar_unfinalized
 from oneonone.exceptions import Conflict
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
@@ -239,8 +240,33 @@ def calendar_delete(*, calendar: Calendar) -> None:
         return
     if calendar.is_finalized:
         calendar.schedule_revision += 1
-        emails.queue_cancellation(calendar, participants=selectors.participants(calendar))
+        participants = selectors.participants(calendar)
+        emails.queue_cancellation(calendar, participants=participants)
+        calendar_unfinalized.send(sender=Calendar, calendar=calendar, participants=participants, deleted=True)
     calendar.delete()
+
+
+def calendars_end_with_creator(sender, *, user, **kwargs) -> None:
+    """Receiver of accounts.signals.user_deleting: the calendars `user` created go with their account.
+
+    Each calendar's participants are told by email (a fixed meeting with its cancellation .ics) and
+    their webhooks get `calendar.unfinalized` for a fixed meeting. The calendar rows are locked first,
+    in id order, before anything that points at the user is deleted: a write on one of them (an
+    answer, a slot) either commits first and goes with the calendar, or waits and finds it gone (404).
+    """
+    calendars = list(
+        Calendar.objects.select_for_update(of=("self",)).select_related("creator").filter(creator=user).order_by("pk")
+    )
+    participants = selectors.participants_by_calendar(calendar.pk for calendar in calendars)
+    for calendar in calendars:
+        if calendar.is_finalized:
+            calendar.schedule_revision += 1  # the cancellation outranks the invitation calendar apps hold
+        emails.queue_creator_gone(calendar, participants=participants[calendar.pk])
+        if calendar.is_finalized:
+            calendar_unfinalized.send(
+                sender=Calendar, calendar=calendar, participants=participants[calendar.pk], deleted=True
+            )
+    Calendar.objects.filter(pk__in=[calendar.pk for calendar in calendars]).delete()
 
 
 def _same_meeting(calendar: Calendar, date: datetime.date, start: datetime.time, end: datetime.time) -> bool:
@@ -277,7 +303,9 @@ def calendar_finalize(
     calendar.finalized_at = django_timezone.now()
     calendar.schedule_revision += 1
     calendar.save(update_fields=FINALIZED_FIELDS)
-    emails.queue_finalized(calendar, participants=selectors.participants(calendar))
+    participants = selectors.participants(calendar)
+    emails.queue_finalized(calendar, participants=participants)
+    calendar_finalized.send(sender=Calendar, calendar=calendar, participants=participants)
     return calendar
 
 
@@ -290,8 +318,10 @@ def calendar_unfinalize(*, calendar: Calendar) -> Calendar:
     if not calendar.is_finalized:
         return calendar
     calendar.schedule_revision += 1
-    # Queued before the fields are cleared: the cancellation names the time being cancelled.
-    emails.queue_cancellation(calendar, participants=selectors.participants(calendar))
+    # Told before the fields are cleared: the cancellation names the time being cancelled.
+    participants = selectors.participants(calendar)
+    emails.queue_cancellation(calendar, participants=participants)
+    calendar_unfinalized.send(sender=Calendar, calendar=calendar, participants=participants, deleted=False)
     calendar.finalized_date = calendar.finalized_start_time = calendar.finalized_end_time = None
     calendar.finalized_at = None
     calendar.save(update_fields=FINALIZED_FIELDS)

@@ -14,7 +14,7 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied, 
 
 from contacts.models import Contact, ContactStatus
 from contacts.selectors import contact_between
-from contacts.signals import relation_severed
+from contacts.signals import contact_accepted, contact_requested, relation_severed
 from oneonone.exceptions import Conflict
 
 
@@ -155,9 +155,11 @@ def _create_or_rewrite(*, action: str, actor, other, status: int, rewritable: se
 @transaction.atomic
 def contact_add(*, actor, other) -> Contact:
     """Send `other` a friend request; the one who declined a request may send one back."""
-    return _create_or_rewrite(
+    relation = _create_or_rewrite(
         action="add", actor=actor, other=other, status=ContactStatus.PENDING, rewritable={State.I_REJECTED}
     )
+    contact_requested.send(sender=Contact, contact=relation, requester=actor, recipient=other)
+    return relation
 
 
 def _answer(*, action: str, actor, other, status: int) -> Contact:
@@ -172,7 +174,9 @@ def _answer(*, action: str, actor, other, status: int) -> Contact:
 @transaction.atomic
 def contact_accept(*, actor, other) -> Contact:
     """Accept `other`'s pending request: friends (userA stays the requester)."""
-    return _answer(action="accept", actor=actor, other=other, status=ContactStatus.FRIENDS)
+    relation = _answer(action="accept", actor=actor, other=other, status=ContactStatus.FRIENDS)
+    contact_accepted.send(sender=Contact, contact=relation, requester=other, accepter=actor)
+    return relation
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from contacts.models import Contact, ContactStatus
 from delivery import queue
 from delivery.models import has_verified_address
 from invitations import emails
+from invitations.signals import invitation_answered, invitation_created
 from oneonone.exceptions import Conflict
 
 ALREADY_INVITED = "{username} is already invited to this calendar."
@@ -57,13 +58,16 @@ def invitation_create(*, calendar: Calendar, invitee) -> Invitation:
         existing.inviter = creator
         existing.invited_at = timezone.now()
         existing.save(update_fields=["status", "inviter", "invited_at", "updated_at"])
+        invitation_created.send(sender=Invitation, invitation=existing)
         return existing
     try:
         # A savepoint, so a concurrent invite of the same person loses cleanly to the unique constraint.
         with transaction.atomic():
-            return Invitation.objects.create(calendar=calendar, invitee=invitee, inviter=creator)
+            invitation = Invitation.objects.create(calendar=calendar, invitee=invitee, inviter=creator)
     except IntegrityError as exc:
         raise Conflict(ALREADY_INVITED.format(username=invitee.username)) from exc
+    invitation_created.send(sender=Invitation, invitation=invitation)
+    return invitation
 
 
 @transaction.atomic
@@ -92,6 +96,7 @@ def invitation_answer(*, invitation: Invitation, status: str) -> Invitation:
     locked.save(update_fields=["status", "updated_at"])
     told = Invitation.objects.select_related("invitee", "calendar__creator").get(pk=locked.pk)
     emails.queue_answer(told, previous=previous)
+    invitation_answered.send(sender=Invitation, invitation=told, previous=previous)
     notices.check_everyone_answered(calendar)
     return locked
 

@@ -148,6 +148,7 @@ def _links() -> dict[tuple[str, str], dict[str, dict]]:
     slot = {"calendar_id": "$request.path.calendar_id", "day_id": "$request.path.day_id", "id": "$response.body#/id"}
     invitation = {"calendar_id": "$request.path.calendar_id", "id": "$response.body#/id"}
     contact = {"id": "$response.body#/id"}
+    webhook = {"id": "$response.body#/id"}
     links = {
         ("calendars_create", "201"): {
             "GetCalendar": _link("calendars_retrieve", calendar, "The calendar just created."),
@@ -167,6 +168,13 @@ def _links() -> dict[tuple[str, str], dict[str, dict]]:
             "GetInvitation": _link("calendars_invitations_retrieve", invitation, "The invitation just made."),
             "AnswerInvitation": _link("calendars_invitations_answer", invitation, "The invitee answers it."),
             "RevokeInvitation": _link("calendars_invitations_revoke", invitation, "Revoke it."),
+        },
+        ("webhooks_create", "201"): {
+            "GetWebhook": _link("webhooks_retrieve", webhook, "The webhook just registered."),
+            "ChangeWebhook": _link("webhooks_partial_update", webhook, "Change it."),
+            "RotateSecret": _link("webhooks_rotate_secret", webhook, "Rotate its secret."),
+            "ListDeliveries": _link("webhooks_deliveries_list", webhook, "Its deliveries."),
+            "DeleteWebhook": _link("webhooks_destroy", webhook, "Delete it."),
         },
         ("contacts_create", "201"): {
             "GetContact": _link("contacts_retrieve", contact, "The relation just made."),

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "contacts",
     "calendars",
     "invitations",
+    "webhooks",
     "demo",
 ]
 
@@ -252,6 +253,8 @@ REST_FRAMEWORK = {
         "auth": os.environ.get("AUTH_THROTTLE_RATE", "10/min"),
         "register": os.environ.get("REGISTER_THROTTLE_RATE", "5/hour"),
         "email_resend": os.environ.get("EMAIL_RESEND_THROTTLE_RATE", "3/hour"),
+        "account_export": os.environ.get("ACCOUNT_EXPORT_THROTTLE_RATE", "5/hour"),
+        "account_delete": os.environ.get("ACCOUNT_DELETE_THROTTLE_RATE", "10/hour"),
     },
     # Clients connect directly unless a proxy is configured (see deploy/); a spoofed
     # X-Forwarded-For must not escape the login throttle.
@@ -293,6 +296,8 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "calendars.models.InvitationStatus",
         "InvitationEditStatusEnum": "invitations.serializers.InvitationAnswer",
         "SuggestionReasonCodeEnum": "calendars.serializers.SUGGESTION_REASON_CODES",
+        "WebhookEventTypeEnum": "webhooks.models.EventType",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -348,3 +353,18 @@ IDEMPOTENCY_PURGE_SECONDS = env_int("IDEMPOTENCY_PURGE_SECONDS", 3600)
 # Abuse caps (delivery/mail.py): emails an hour to one address, and caused by one user; the excess is dropped.
 EMAIL_RECIPIENT_HOURLY_CAP = env_int("EMAIL_RECIPIENT_HOURLY_CAP", 10)
 EMAIL_SENDER_HOURLY_CAP = env_int("EMAIL_SENDER_HOURLY_CAP", 60)
+# Webhooks (webhooks/, docs/webhooks.md). Safety: https only unless WEBHOOK_ALLOW_HTTP (development and tests);
+# hosts resolving to loopback, private, link-local... addresses are refused unless WEBHOOK_ALLOWED_HOSTS names
+# them (host names, addresses or networks, comma-separated).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Retries: full jitter up to base x 2^(attempt-1), capped, for about a day after the event.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 4 * 3600)
+WEBHOOK_RETRY_WINDOW_SECONDS = env_int("WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600)
+# Deliveries failed for good in a row before the endpoint is disabled and its owner emailed.
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 5)
+WEBHOOK_SEND_LEASE_SECONDS = env_int("WEBHOOK_SEND_LEASE_SECONDS", 60)
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+WEBHOOK_DELIVERY_RETENTION_DAYS = env_int("WEBHOOK_DELIVERY_RETENTION_DAYS", 30)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("calendars/", include("calendars.urls")),
     path("calendars/", include("invitations.urls")),
     path("invitations/", include("invitations.urls_inbox")),
+    path("webhooks/", include("webhooks.urls")),
     path("healthz/", HealthView.as_view(), name="healthz"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

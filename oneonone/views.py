@@ -7,6 +7,7 @@ from django.db import connection
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -84,8 +85,14 @@ QUEUE_STATS = inline_serializer(
         "queued": serializers.IntegerField(help_text="Waiting for the worker or for their next attempt."),
         "running": serializers.IntegerField(help_text="In a worker's hands now."),
         "failed": serializers.IntegerField(help_text="Given up (see the admin for the last error)."),
-        "sent": serializers.IntegerField(help_text="Delivered."),
-        "dropped": serializers.IntegerField(help_text="Not sent: over a cap, or the address changed."),
+        "sent": serializers.IntegerField(required=False, help_text="Emails delivered."),
+        "dropped": serializers.IntegerField(
+            required=False, help_text="Emails not sent: over a cap, or the address changed."
+        ),
+        "succeeded": serializers.IntegerField(required=False, help_text="Webhook deliveries answered 2xx."),
+        "endpoints_disabled": serializers.IntegerField(
+            required=False, help_text="Webhook endpoints the service disabled (repeated failures, 410)."
+        ),
         "oldest_queued_seconds": serializers.FloatField(
             allow_null=True, help_text="Age of the oldest waiting item; null when none waits."
         ),
@@ -120,7 +127,7 @@ class HealthView(APIView):
                         "status": serializers.CharField(),
                         "database": serializers.CharField(),
                         "details": serializers.DictField(
-                            child=QUEUE_STATS, required=False, help_text="Per background queue (`email`, ...)."
+                            child=QUEUE_STATS, required=False, help_text="Per background queue (`email`, `webhooks`)."
                         ),
                     },
                 ),
@@ -149,11 +156,15 @@ class HealthView(APIView):
         tags=["health"],
     )
     def get(self, request):
+        detail = request.query_params.get("detail", "")
+        if detail not in {"", "1"}:
+            # Anything else would be read as "no details" without a word: the caller made a mistake.
+            raise ValidationError({"detail": ["Send 1 for the details, or leave it out."]})
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         body = {"status": "ok", "database": "ok"}
-        if request.query_params.get("detail") == "1" and self._may_see_details(request):
+        if detail == "1" and self._may_see_details(request):
             body["details"] = health.details()
         return Response(body, status=status.HTTP_200_OK)
 

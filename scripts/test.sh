@@ -99,6 +99,7 @@ stage fuzz scripts/ci/fuzz.sh
 stage outage scripts/ci/db_outage.sh
 stage scale-out scripts/ci/scale_out.sh
 stage delivery scripts/ci/delivery.sh
+stage webhooks scripts/ci/webhooks.sh
 stage browser scripts/ci/browser.sh
 stage client scripts/ci/client.sh
 

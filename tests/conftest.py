@@ -47,6 +47,22 @@ def _clear_cache(request):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _webhooks_stay_on_this_machine(monkeypatch):
+    # No test may send a webhook anywhere but to a receiver of its own on the loopback interface.
+    import ipaddress
+
+    from webhooks import transport
+
+    connect = transport.open_connection
+
+    def loopback_only(address: str, port: int, timeout: float):
+        assert ipaddress.ip_address(address).is_loopback, f"a test tried to send a webhook to {address}"
+        return connect(address, port, timeout)
+
+    monkeypatch.setattr(transport, "open_connection", loopback_only)
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import http.server
 import signal
 import socket
 import subprocess
@@ -16,7 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,59 @@ def run_together(*calls: Callable[[], Any], timeout: float = 60.0, return_except
     `return_exceptions=True` (as `asyncio.gather`). A call still running after `timeout` fails the run.
     """
     return start_together(*calls, timeout=timeout).join(timeout, return_exceptions=return_exceptions)
+
+
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1, in a thread, that records every POST and answers from a script.
+
+    Each answer is a status, or a callable `(request) -> status | (status, headers, body)` that may
+    look at the request (verify its signature), sleep, or write its own answer through
+    `request["handler"]` and return None. Once the script is used up it answers `then` (204).
+    Use it in a `with` block; `url(path)` is where it listens.
+    """
+
+    def __init__(self, answers: Iterable[Any] = (), *, then: int = 204) -> None:
+        self.answers = list(answers)
+        self.then = then
+        self.requests: list[dict[str, Any]] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                request = {"path": self.path, "headers": dict(self.headers.items()), "body": body, "handler": self}
+                receiver.requests.append(request)
+                answer = receiver.answers.pop(0) if receiver.answers else receiver.then
+                if callable(answer):
+                    answer = answer(request)
+                if answer is None:
+                    return
+                status, headers, content = answer if isinstance(answer, tuple) else (answer, {}, b"")
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, name="webhook-receiver", daemon=True)
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)

@@ -55,6 +55,7 @@ class World:
     participant_invitation: Any
     pending_invitation: Any
     friendship: Any  # owner -> participant
+    webhook: Any  # the owner's webhook endpoint
 
     def user(self, actor: str):
         return getattr(self, actor, None)
@@ -85,7 +86,17 @@ def build_world() -> World:
         participant_invitation=InvitationFactory(calendar=calendar, invitee=participant, status="accepted"),
         pending_invitation=InvitationFactory(calendar=calendar, invitee=pending, status="pending"),
         friendship=friendship,
+        webhook=owner_webhook(owner),
     )
+
+
+def owner_webhook(owner):
+    from webhooks.models import Endpoint, new_secret
+
+    endpoint = Endpoint(owner=owner, slot=1, url="https://hooks.example.test/in", secret=new_secret())
+    endpoint.set_events(["calendar.finalized"])
+    endpoint.save()
+    return endpoint
 
 
 def finalize(world: World) -> None:
@@ -150,6 +161,9 @@ DAY = lambda w: {"calendar_id": w.calendar.pk, "day_id": w.day.pk}  # noqa: E731
 SLOT = lambda w: {"calendar_id": w.calendar.pk, "day_id": w.day.pk, "id": w.slot.pk}  # noqa: E731
 PARTICIPANT_INVITATION = lambda w: {"calendar_id": w.calendar.pk, "id": w.participant_invitation.pk}  # noqa: E731
 PENDING_INVITATION = lambda w: {"calendar_id": w.calendar.pk, "id": w.pending_invitation.pk}  # noqa: E731
+WEBHOOK = lambda w: {"id": w.webhook.pk}  # noqa: E731
+
+
 CALENDAR_BODY = {"title": "Another", "days": [{"date": "2030-02-01", "ranking": 1}]}
 EDIT_BODY = lambda w, actor: {  # noqa: E731
     "title": "Renamed",
@@ -169,6 +183,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Confirming an address: the token is the proof (a wrong one is a 400 for anyone); every actor's is confirmed.
     ("post", "/auth/email/verify/"): Row(everyone(400), body=lambda w, a: {"token": "not-a-token"}),
     ("post", "/auth/email/resend/"): Row(signed_in(409)),
+    # My data: each actor exports and deletes their own account, never another's.
+    ("get", "/auth/me/export/"): Row(signed_in(200)),
+    ("delete", "/auth/me/"): Row(signed_in(204), body=lambda w, a: {"password": PASSWORD}),
     ("get", "/"): Row(everyone(200)),
     ("get", "/healthz/"): Row(everyone(200)),
     # Contacts: a relation is visible to its two users only; the moves act on my own relations.
@@ -272,6 +289,19 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("get", "/calendars/feed/{token}.ics"): Row(
         everyone(200), params=lambda w: {"token": feed_token(w)}, prepare=finalize, secret_url=True
     ),
+    # Webhooks: only their owner sees them; anyone signed in registers their own (the host is allow-listed).
+    ("get", "/webhooks/"): Row(signed_in(200)),
+    ("post", "/webhooks/"): Row(
+        signed_in(201),
+        body=lambda w, a: {"url": "https://hooks.example.test/mine", "events": ["contact.requested"]},
+    ),
+    ("get", "/webhooks/{id}/"): Row(cells(pending=404, participant=404, owner=200), params=WEBHOOK),
+    ("patch", "/webhooks/{id}/"): Row(
+        cells(pending=404, participant=404, owner=200), params=WEBHOOK, body=lambda w, a: {"active": False}
+    ),
+    ("delete", "/webhooks/{id}/"): Row(cells(pending=404, participant=404, owner=204), params=WEBHOOK),
+    ("post", "/webhooks/{id}/rotate-secret/"): Row(cells(pending=404, participant=404, owner=200), params=WEBHOOK),
+    ("get", "/webhooks/{id}/deliveries/"): Row(cells(pending=404, participant=404, owner=200), params=WEBHOOK),
 }
 
 
@@ -314,8 +344,9 @@ def call(client: APIClient, method: str, target: str, row: Row, world: World, ac
 
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize(("method", "path"), list(MATRIX), ids=[f"{m.upper()} {p}" for m, p in MATRIX])
-def test_cell(method, path, actor, mailoutbox):
+def test_cell(method, path, actor, mailoutbox, settings):
     row = MATRIX[(method, path)]
+    settings.WEBHOOK_ALLOWED_HOSTS = ["hooks.example.test"]  # a webhook host that needs no name resolution
     world = build_world()
     if row.prepare:
         row.prepare(world)
@@ -343,7 +374,8 @@ def test_cell(method, path, actor, mailoutbox):
 def test_stranger_lists_show_nothing_of_others():
     world = build_world()
     client = world.client("stranger")
-    for list_url in ("/calendars/", "/contacts/", "/invitations/", "/contacts/friends/", "/contacts/incoming/"):
+    lists = ("/calendars/", "/contacts/", "/invitations/", "/contacts/friends/", "/contacts/incoming/", "/webhooks/")
+    for list_url in lists:
         body = client.get(list_url).json()
         assert (list_url, body["count"], body["results"]) == (list_url, 0, [])
 
@@ -386,6 +418,8 @@ def test_options_answers_json_on_every_path(path):
     }
     if "/contacts/" in path:
         params["id"] = world.friendship.pk
+    elif "/webhooks/" in path:
+        params["id"] = world.webhook.pk
     elif "timeslot/{id}" in path:
         params["id"] = world.slot.pk
     elif "invitations/{id}" in path:

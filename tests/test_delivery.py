@@ -330,6 +330,15 @@ class TestOperations:
         api_client.force_authenticate(staff)
         assert "email" in api_client.get("/healthz/", {"detail": "1"}).json()["details"]
 
+    @pytest.mark.parametrize("value", ["0", "true", "2"])
+    def test_health_detail_is_1_or_nothing(self, api_client, value):
+        response = api_client.get("/healthz/", {"detail": value})
+        assert (response.status_code, response.json()) == (
+            400,
+            {"detail": ["Send 1 for the details, or leave it out."]},
+        )
+        assert api_client.get("/healthz/", {"detail": ""}).json() == {"status": "ok", "database": "ok"}
+
     def test_periodic_tasks_run_once_per_interval_whoever_asks(self, db):
         now = timezone.now()
         assert "delivery.sweep" in periodic.run_due(now)

@@ -1,7 +1,8 @@
 """The apps point only down (README.md, "Layout"): the import-linter contract in pyproject.toml holds.
 
-demo > invitations > calendars > contacts > accounts > idempotency > delivery > oneonone: an app may import the
-ones to its right, never one to its left; a lower app tells an upper one what happened through a hook it owns.
+demo > webhooks > invitations > calendars > contacts > accounts > idempotency > delivery > oneonone: an app
+may import the ones to its right, never one to its left; a lower app tells an upper one what happened through a
+hook it owns.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["oneonone", "delivery", "idempotency", "accounts", "contacts", "calendars", "invitations", "demo"]
+APPS = ["oneonone", "delivery", "idempotency", "accounts", "contacts", "calendars", "invitations", "webhooks", "demo"]
 
 
 def lint_imports(where: Path) -> subprocess.CompletedProcess:

@@ -21,7 +21,15 @@ JSON = "application/json"
 REF = "#/components/schemas/"
 # Bodies that are text by nature: iCalendar documents, and gunicorn's own page for an over-long request line.
 TEXT_MEDIA_TYPES = {"text/calendar", "text/html"}
-THROTTLED = {"auth_register", "auth_login", "auth_refresh", "auth_logout", "calendars_invitations_remind"}
+THROTTLED = {
+    "auth_register",
+    "auth_login",
+    "auth_refresh",
+    "auth_logout",
+    "auth_me_export",
+    "auth_me_delete",
+    "calendars_invitations_remind",
+}
 
 
 def _schema() -> dict:

@@ -71,6 +71,8 @@ export DJANGO_DEBUG=0
 export DJANGO_SECRET_KEY="client-story-$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
 export DJANGO_ALLOWED_HOSTS=127.0.0.1
 export AUTH_THROTTLE_RATE=1000/min REGISTER_THROTTLE_RATE=1000/min
+# The story registers a webhook on this host; allow-listed, it is neither resolved nor (no worker runs) called.
+export WEBHOOK_ALLOWED_HOSTS=hooks.client-story.test
 unset REDIS_URL JWT_SIGNING_KEY CORS_ALLOWED_ORIGINS CSRF_TRUSTED_ORIGINS
 
 step "migrating ($(python3 -c 'import sys; print(sys.argv[1].split(":")[0])' "$DATABASE_URL"))"

@@ -43,6 +43,9 @@ export DJANGO_SETTINGS_MODULE=oneonone.settings DJANGO_DEBUG=0 DJANGO_LOG_LEVEL=
 # The fuzzer logs in once and registers many users: keep it clear of the throttles.
 export AUTH_THROTTLE_RATE=100000/min REGISTER_THROTTLE_RATE=100000/min JWT_ACCESS_MINUTES=60
 export GUNICORN_TIMEOUT=60
+# The host of the schema's webhook example and of the seeded webhooks, so registrations can succeed without
+# a name lookup; no worker runs here, so no webhook is ever sent.
+export WEBHOOK_ALLOWED_HOSTS=hooks.example.com
 
 .venv/bin/python manage.py migrate --noinput >/dev/null
 .venv/bin/python manage.py createcachetable

@@ -5,7 +5,8 @@ Usage: python stories/client/story.py http://127.0.0.1:8000
 
 Three people register and log in, befriend, plan a meeting, mark when they are free (one write
 sent again with its Idempotency-Key after a lost answer), let the server rank the best times, fix
-the meeting, download it as iCalendar and read their inboxes.
+the meeting, download it as iCalendar and read their inboxes; one registers a webhook and sees it
+in her list.
 Every call goes through the generated package `oneonone_client`, typed: request bodies are its
 models, answers are parsed into its models, and each step checks what a user would see.
 Prints one line per step and a last line `client: N passed, M failed[, K skipped]`; a failed
@@ -36,6 +37,7 @@ from oneonone_client.api.invitations import (
 )
 from oneonone_client.api.scheduling import calendars_finalize, calendars_ics, calendars_suggestions
 from oneonone_client.api.timeslots import calendars_day_timeslot_create, calendars_day_timeslot_list
+from oneonone_client.api.webhooks import webhooks_create, webhooks_list
 from oneonone_client.models import (
     Calendar,
     CalendarCreate,
@@ -56,6 +58,7 @@ from oneonone_client.models import (
     PaginatedInvitationList,
     PaginatedTimeSlotList,
     PaginatedUserSummaryList,
+    PaginatedWebhookList,
     SuggestionList,
     TimeSlot,
     TimeSlotRequest,
@@ -66,6 +69,9 @@ from oneonone_client.models import (
     User,
     UserRequest,
     ValidationErrorBody,
+    WebhookEventTypeEnum,
+    WebhookRequest,
+    WebhookSecret,
 )
 from oneonone_client.models import Invitation as InvitationModel
 from oneonone_client.types import Response
@@ -371,6 +377,22 @@ class Story:
         empty = invitations_inbox.sync_detailed(client=self.ann.api)
         check(expect(empty, 200, PaginatedInboxInvitationList).count == 0, "ann invited herself?")
 
+    def register_a_webhook(self) -> None:
+        # The host is on the server's WEBHOOK_ALLOWED_HOSTS (scripts/ci/client.sh): nothing is resolved or sent.
+        url = f"https://hooks.client-story.test/{self.ann.username}"
+        events = [WebhookEventTypeEnum("calendar.finalized"), WebhookEventTypeEnum("calendar.unfinalized")]
+        body = WebhookRequest(url=url, events=events, description="calendar sync")
+        made = expect(webhooks_create.sync_detailed(client=self.ann.api, body=body), 201, WebhookSecret)
+        check(made.secret.startswith("whsec_"), f"the secret is {made.secret[:10]}...")
+        listed = expect(webhooks_list.sync_detailed(client=self.ann.api), 200, PaginatedWebhookList)
+        check(
+            [(w.id, w.url, w.events, w.active) for w in listed.results] == [(made.id, url, events, True)],
+            f"ann's webhooks: {[w.to_dict() for w in listed.results]}",
+        )
+        check("secret" not in listed.results[0].to_dict(), "the list shows the secret")
+        others = expect(webhooks_list.sync_detailed(client=self.ben.api), 200, PaginatedWebhookList)
+        check(others.count == 0, "ben sees ann's webhook")
+
     def log_out(self) -> None:
         body = TokenRefreshRequest(refresh=self.ann.refresh)
         expect(auth_logout.sync_detailed(client=self.anonymous, body=Logout(refresh=self.ann.refresh)), 204, None)
@@ -398,6 +420,7 @@ class Story:
             ("read the finalized calendar", self.read_the_calendar),
             ("download the iCalendar file", self.download_the_ics),
             ("inboxes", self.inboxes),
+            ("register a webhook and see it in the list", self.register_a_webhook),
             ("log out", self.log_out),
         ]
 

@@ -27,6 +27,12 @@ checks.positive_data_acceptance.enabled = false
 [[operations]]
 include-operation-id = ["contacts_search_list"]
 checks.positive_data_acceptance.enabled = false
+
+# Deleting the account needs the right password (any other is a 400), and the export is throttled per
+# user (5 an hour: a 429 after that, declared).
+[[operations]]
+include-operation-id = ["auth_me_delete", "auth_me_export"]
+checks.positive_data_acceptance.enabled = false
 """
 
 
@@ -66,7 +72,7 @@ enabled = false
 [dictionaries]
 calendar_ids = {{ values = [{values("calendars")}] }}
 day_ids = {{ values = [{values("days")}] }}
-object_ids = {{ values = [{values("timeslots", "invitations", "contacts")}] }}
+object_ids = {{ values = [{values("timeslots", "invitations", "contacts", "webhooks")}] }}
 usernames = {{ values = [{values("usernames")}] }}
 feed_tokens = {{ values = [{values("feed_tokens")}] }}
 

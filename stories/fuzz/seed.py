@@ -28,6 +28,7 @@ from django.utils import timezone  # noqa: E402
 from calendars import services  # noqa: E402
 from calendars.models import Calendar, Day, Invitation, InvitationStatus, TimeSlot  # noqa: E402
 from contacts.models import Contact, ContactStatus  # noqa: E402
+from webhooks.models import Endpoint, new_secret  # noqa: E402
 
 User = get_user_model()
 PASSWORD = os.environ.get("FUZZ_PASSWORD", "fuzz-c0rrect-h0rse")
@@ -82,6 +83,12 @@ def main() -> None:
         finalized_at=timezone.now(),
     )
     feed_token = services.feed_token_get(user=fuzzer).token
+    # Webhooks of the fuzzer's and of a stranger's (which the fuzzer must never reach). scripts/ci/fuzz.sh
+    # allow-lists the host; no worker runs, so nothing is ever sent.
+    for slot, owner in ((1, fuzzer), (2, fuzzer), (1, stranger)):
+        endpoint = Endpoint(owner=owner, slot=slot, url="https://hooks.example.com/seeded", secret=new_secret())
+        endpoint.set_events(["calendar.finalized", "invitation.created"])
+        endpoint.save()
     unlisted = {fuzzer.pk, *(host.pk for host in hosts)}
 
     print(
@@ -92,6 +99,7 @@ def main() -> None:
                 "timeslots": list(TimeSlot.objects.values_list("id", flat=True)),
                 "invitations": list(Invitation.objects.values_list("id", flat=True)),
                 "contacts": list(Contact.objects.values_list("id", flat=True)),
+                "webhooks": list(Endpoint.objects.values_list("id", flat=True)),
                 "feed_tokens": [feed_token],
                 "usernames": list(User.objects.exclude(pk__in=unlisted).values_list("username", flat=True)),
                 # The hooks keep deletes and status changes off these (the rest are fair game).

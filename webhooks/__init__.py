@@ -1,0 +1,1 @@
+"""Webhooks: endpoints people register, signed events the worker delivers (docs/webhooks.md)."""
