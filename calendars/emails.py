@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from calendars import ics, selectors
 from calendars.models import Calendar, Invitation, InvitationStatus
-from calendars.scheduling import suggest_meeting_times
 from delivery.mail import Attachment, queue_email
 from oneonone.timezones import city
 
@@ -145,17 +144,7 @@ def _quoted(title: str) -> str:
 
 def _best_times(calendar: Calendar, *, limit: int) -> tuple[list, str | None]:
     """The best one-hour windows (as GET .../suggestions/ ranks them), or why there are none."""
-    inputs = selectors.scheduling_inputs(calendar=calendar)
-    result = suggest_meeting_times(
-        time_zone=calendar.timezone,
-        days=inputs.days,
-        creator=calendar.creator.username,
-        participants=inputs.participants,
-        pending=inputs.pending,
-        slots=inputs.slots,
-        duration=NOTICE_DURATION,
-        limit=limit,
-    )
+    result = selectors.suggestions_for(calendar=calendar, duration=NOTICE_DURATION, limit=limit)
     return result.suggestions, (result.reason.message if result.reason else None)
 
 

@@ -19,7 +19,15 @@ from django.http import Http404
 
 from calendars import read_models
 from calendars.models import Calendar, Day, FeedToken, Invitation, InvitationStatus, TimeSlot
-from calendars.scheduling import CandidateDay, Slot, availability_grid, in_zone, wall_instant
+from calendars.scheduling import (
+    CandidateDay,
+    Slot,
+    SuggestionResult,
+    availability_grid,
+    in_zone,
+    suggest_meeting_times,
+    wall_instant,
+)
 
 User = get_user_model()
 
@@ -191,6 +199,22 @@ def availability_body(*, calendar: Calendar, local_zone: str | None = None) -> d
             for (pk, day), found in zip(ordered, grid, strict=True)
         ],
     }
+
+
+def suggestions_for(*, calendar: Calendar, duration: int, step: int = 15, limit: int = 10) -> SuggestionResult:
+    """The best meeting windows of a calendar (loaded with its creator), as GET .../suggestions/ ranks them."""
+    inputs = scheduling_inputs(calendar=calendar)
+    return suggest_meeting_times(
+        time_zone=calendar.timezone,
+        days=inputs.days,
+        creator=calendar.creator.username,
+        participants=inputs.participants,
+        pending=inputs.pending,
+        slots=inputs.slots,
+        duration=duration,
+        step=step,
+        limit=limit,
+    )
 
 
 def feed_owner(*, token: str):

@@ -17,7 +17,7 @@ from calendars import access, ics, openapi, read_models, selectors, services
 from calendars.access import Role
 from calendars.models import Calendar, Day, TimeSlot
 from calendars.renderers import ICalendarViewMixin
-from calendars.scheduling import in_zone, suggest_meeting_times
+from calendars.scheduling import in_zone
 from calendars.serializers import (
     AvailabilityQuerySerializer,
     CalendarCreateSerializer,
@@ -160,16 +160,7 @@ class CalendarSuggestionsView(APIView):
         query.is_valid(raise_exception=True)
         params = dict(query.validated_data)
         local_zone = params.pop("tz", None) or None
-        inputs = selectors.scheduling_inputs(calendar=calendar)
-        result = suggest_meeting_times(
-            time_zone=calendar.timezone,
-            days=inputs.days,
-            creator=calendar.creator.username,
-            participants=inputs.participants,
-            pending=inputs.pending,
-            slots=inputs.slots,
-            **params,
-        )
+        result = selectors.suggestions_for(calendar=calendar, **params)
         body = {**params, "timezone": calendar.timezone, "local_timezone": local_zone, **result.as_dict()}
         for suggestion, found in zip(body["suggestions"], result.suggestions, strict=True):
             suggestion["local_start"] = in_zone(found.starts_at, local_zone)

@@ -218,3 +218,71 @@ class WebhookReceiver:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+
+
+# --- the stories' JSON client and step log --------------------------------------------------------------------
+
+
+def expect(condition: object, detail: object = "") -> None:
+    """An assertion that survives `python -O` (the stories are scripts, not pytest tests)."""
+    if not condition:
+        raise AssertionError(str(detail))
+
+
+class StoryRun:
+    """What every story against a live server needs: JSON calls as one of its users, and a log of steps.
+
+    `call` answers (status, parsed JSON or text); `ok` insists on a status; `check` runs one step, prints
+    `ok`/`FAIL` with its time and goes on; `finish` prints the figures and `<label>: N passed, M failed`.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url.rstrip("/")
+        self.tokens: dict[str, str] = {}
+        self.passed = 0
+        self.failed: list[str] = []
+        self.figures: dict[str, object] = {}
+
+    def call(self, method: str, path: str, body=None, *, user: str | None = None, headers=None):
+        import json
+
+        request = urllib.request.Request(self.base + path, method=method)  # noqa: S310 (http://127.0.0.1 only)
+        request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        if user:
+            request.add_header("Authorization", f"Bearer {self.tokens[user]}")
+        data = json.dumps(body).encode() if body is not None else None
+        try:
+            with urllib.request.urlopen(request, data=data, timeout=30) as response:  # noqa: S310 - 127.0.0.1 only
+                raw = response.read()
+                return response.status, (json.loads(raw) if raw else None)
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            try:
+                return error.code, json.loads(raw) if raw else None
+            except json.JSONDecodeError:
+                return error.code, raw.decode(errors="replace")
+
+    def ok(self, expected: int, method: str, path: str, body=None, **kwargs):
+        status, answer = self.call(method, path, body, **kwargs)
+        if status != expected:
+            raise AssertionError(f"{method} {path}: {status} {answer}, expected {expected}")
+        return answer
+
+    def check(self, name: str, step: Callable[[], Any]) -> None:
+        started = time.monotonic()
+        try:
+            step()
+        except Exception as error:  # each step reports and the story goes on where it can
+            self.failed.append(f"{name}: {error}")
+            print(f"FAIL {name} ({time.monotonic() - started:.1f} s): {error}", flush=True)
+        else:
+            self.passed += 1
+            print(f"ok   {name} ({time.monotonic() - started:.1f} s)", flush=True)
+
+    def finish(self, label: str) -> int:
+        for name, value in self.figures.items():
+            print(f"figure  {name}: {value}")
+        print(f"{label}: {self.passed} passed, {len(self.failed)} failed")
+        return 1 if self.failed else 0

@@ -25,29 +25,22 @@ import re
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.support import free_port, stop_process  # noqa: E402
+from tests.support import StoryRun, expect, free_port, stop_process  # noqa: E402
 
 PASSWORD = "c0rrect-h0rse-battery"  # noqa: S105 (the story's own users)
 DOMAIN = "delivery.example.test"
 NAMES = ["alice", "bob", "carol", "dave"]
 
 
-def expect(condition, detail="") -> None:
-    if not condition:
-        raise AssertionError(str(detail))
-
-
-class Story:
+class Story(StoryRun):
     def __init__(self, args: argparse.Namespace) -> None:
-        self.base = args.base_url.rstrip("/")
+        super().__init__(args.base_url)
         self.work = Path(args.work)
         self.python = args.python
         self.health_token = args.health_token
@@ -56,11 +49,7 @@ class Story:
         self.smtp_port = args.smtp_port
         self.smtp: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
-        self.tokens: dict[str, str] = {}
         self.ids: dict[str, int] = {}
-        self.passed = 0
-        self.failed: list[str] = []
-        self.figures: dict[str, float] = {}
 
     # --- processes ------------------------------------------------------------------------------------------
 
@@ -92,31 +81,6 @@ class Story:
         self.control.write_text(json.dumps(settings))
 
     # --- HTTP -----------------------------------------------------------------------------------------------
-
-    def call(self, method: str, path: str, body=None, *, user: str | None = None, headers=None):
-        request = urllib.request.Request(self.base + path, method=method)  # noqa: S310 (http://127.0.0.1 only)
-        request.add_header("Content-Type", "application/json")
-        for name, value in (headers or {}).items():
-            request.add_header(name, value)
-        if user:
-            request.add_header("Authorization", f"Bearer {self.tokens[user]}")
-        data = json.dumps(body).encode() if body is not None else None
-        try:
-            with urllib.request.urlopen(request, data=data, timeout=30) as response:  # noqa: S310 - 127.0.0.1 only
-                raw = response.read()
-                return response.status, (json.loads(raw) if raw else None)
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            try:
-                return error.code, json.loads(raw) if raw else None
-            except json.JSONDecodeError:
-                return error.code, raw.decode(errors="replace")
-
-    def ok(self, expected: int, method: str, path: str, body=None, **kwargs):
-        status, answer = self.call(method, path, body, **kwargs)
-        if status != expected:
-            raise AssertionError(f"{method} {path}: {status} {answer}, expected {expected}")
-        return answer
 
     # --- the mail that arrived ----------------------------------------------------------------------------------
 
@@ -152,17 +116,6 @@ class Story:
             time.sleep(0.3)
 
     # --- steps ----------------------------------------------------------------------------------------------
-
-    def check(self, name: str, step) -> None:
-        started = time.monotonic()
-        try:
-            step()
-        except Exception as error:  # each step reports and the story goes on where it can
-            self.failed.append(f"{name}: {error}")
-            print(f"FAIL {name} ({time.monotonic() - started:.1f} s): {error}", flush=True)
-        else:
-            self.passed += 1
-            print(f"ok   {name} ({time.monotonic() - started:.1f} s)", flush=True)
 
     def register_and_confirm(self) -> None:
         for name in NAMES:
@@ -362,10 +315,7 @@ class Story:
             self.story()
         finally:
             stop_process(self.worker, self.smtp)
-        for name, value in self.figures.items():
-            print(f"figure  {name}: {value}")
-        print(f"delivery: {self.passed} passed, {len(self.failed)} failed")
-        return 1 if self.failed else 0
+        return self.finish("delivery")
 
 
 def main() -> None:

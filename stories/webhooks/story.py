@@ -27,8 +27,6 @@ import json
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -36,15 +34,10 @@ from standardwebhooks import Webhook, WebhookVerificationError
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.support import WebhookReceiver, stop_process  # noqa: E402
+from tests.support import StoryRun, WebhookReceiver, expect, stop_process  # noqa: E402
 
 PASSWORD = "c0rrect-h0rse-battery"  # noqa: S105 (the story's own users)
 NAMES = ["alice", "bob", "carol"]
-
-
-def expect(condition, detail="") -> None:
-    if not condition:
-        raise AssertionError(str(detail))
 
 
 class Verifying:
@@ -79,17 +72,13 @@ class Verifying:
         return self.answers.pop(0) if self.answers else 204
 
 
-class Story:
+class Story(StoryRun):
     def __init__(self, args: argparse.Namespace) -> None:
-        self.base = args.base_url.rstrip("/")
+        super().__init__(args.base_url)
         self.work = Path(args.work)
         self.python = args.python
         self.worker: subprocess.Popen | None = None
-        self.tokens: dict[str, str] = {}
         self.ids: dict[str, int] = {}
-        self.passed = 0
-        self.failed: list[str] = []
-        self.figures: dict[str, object] = {}
 
     # --- processes and HTTP -----------------------------------------------------------------------------------
 
@@ -98,26 +87,6 @@ class Story:
         self.worker = subprocess.Popen(  # noqa: S603 (our own manage.py)
             [self.python, "manage.py", "worker", "--interval", "0.1"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
         )
-
-    def call(self, method: str, path: str, body=None, *, user: str | None = None):
-        request = urllib.request.Request(self.base + path, method=method)  # noqa: S310 (http://127.0.0.1 only)
-        request.add_header("Content-Type", "application/json")
-        if user:
-            request.add_header("Authorization", f"Bearer {self.tokens[user]}")
-        data = json.dumps(body).encode() if body is not None else None
-        try:
-            with urllib.request.urlopen(request, data=data, timeout=30) as response:  # noqa: S310 - 127.0.0.1 only
-                raw = response.read()
-                return response.status, (json.loads(raw) if raw else None)
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            return error.code, (json.loads(raw) if raw else None)
-
-    def ok(self, expected: int, method: str, path: str, body=None, **kwargs):
-        status, answer = self.call(method, path, body, **kwargs)
-        if status != expected:
-            raise AssertionError(f"{method} {path}: {status} {answer}, expected {expected}")
-        return answer
 
     def wait_for(self, what: str, predicate, timeout: float = 30.0):
         deadline = time.monotonic() + timeout
@@ -128,17 +97,6 @@ class Story:
             if time.monotonic() >= deadline:
                 raise AssertionError(f"timed out waiting for {what}")
             time.sleep(0.1)
-
-    def check(self, name: str, step) -> None:
-        started = time.monotonic()
-        try:
-            step()
-        except Exception as error:  # each step reports and the story goes on where it can
-            self.failed.append(f"{name}: {error}")
-            print(f"FAIL {name} ({time.monotonic() - started:.1f} s): {error}", flush=True)
-        else:
-            self.passed += 1
-            print(f"ok   {name} ({time.monotonic() - started:.1f} s)", flush=True)
 
     def register(self, owner: str, url: str, events: list[str]) -> dict:
         return self.ok(201, "POST", "/webhooks/", {"url": url, "events": events}, user=owner)
@@ -314,10 +272,7 @@ class Story:
                 self.story(bob_receiver, bob_script, carol_receiver)
         finally:
             stop_process(self.worker)
-        for name, value in self.figures.items():
-            print(f"figure  {name}: {value}")
-        print(f"webhooks: {self.passed} passed, {len(self.failed)} failed")
-        return 1 if self.failed else 0
+        return self.finish("webhooks")
 
 
 def main() -> None:
