@@ -77,10 +77,13 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
-    """The signed-in user; `email` and `timezone` can be changed (PATCH)."""
+    """The signed-in user; `email` and `timezone` can be changed (PATCH).
+
+    Every field is always answered, so the `Me` component requires them all (typed clients need no check);
+    the only input is a PATCH, which is partial (`PatchedMe`), so a client never has to send them.
+    """
 
     email = serializers.EmailField(
-        required=False,
         allow_blank=True,
         max_length=254,
         validators=[validate_email_address],
@@ -90,7 +93,6 @@ class MeSerializer(serializers.ModelSerializer):
         read_only=True, help_text="Whether `email` is confirmed; notices are mailed only to a confirmed address."
     )
     timezone = TimeZoneField(
-        required=False,
         allow_blank=True,
         help_text=(
             "IANA zone the times in my emails are written in (with the calendar's zone beside them when they "

@@ -1,4 +1,9 @@
-"""Calendar, Day and TimeSlot shapes; one `Day` component serves every parent."""
+"""Calendar, Day and TimeSlot shapes.
+
+A day comes in two shapes: `Day` (answers, and new days on create, where its `id` is read-only and always
+answered) and `DayEdit` (the day list of `PUT /calendars/{id}/`, where a client sends `id` to keep a day).
+One component cannot say "optional when sent, always answered", so the edit shape has its own.
+"""
 
 from __future__ import annotations
 
@@ -156,12 +161,8 @@ class DaySerializer(serializers.ModelSerializer):
     """A candidate day with its timeslots (every member's, on output)."""
 
     id = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        help_text=(
-            "Set by the server. In `PUT /calendars/{id}/` send it to keep an existing day "
-            "(with its timeslots); leave it out to add a day. Ignored on create."
-        ),
+        read_only=True,
+        help_text="Set by the server: the `day_id` of the day's timeslot endpoints. Not sent on create.",
     )
     ranking = serializers.IntegerField(
         min_value=1, max_value=MAX_RANKING, help_text="Preference, 1 = most preferred; unique in the calendar."
@@ -181,8 +182,18 @@ class DaySerializer(serializers.ModelSerializer):
         validators: list = []  # uniqueness within the calendar is checked by the parent
 
 
-def _days_field(**kwargs) -> DaySerializer:
-    return DaySerializer(
+class DayEditSerializer(DaySerializer):
+    """A day of the list that replaces a calendar's days: with `id` an existing day is kept, without it one is added."""
+
+    id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Send it to keep an existing day (with its timeslots); leave it out to add a day. Always answered.",
+    )
+
+
+def _days_field(day: type[DaySerializer] = DaySerializer, **kwargs) -> DaySerializer:
+    return day(
         many=True,
         allow_empty=False,
         max_length=MAX_DAYS_PER_CALENDAR,
@@ -333,16 +344,11 @@ class CalendarCreateSerializer(CalendarWriteMixin, serializers.ModelSerializer):
     def validate_respond_by(self, value):
         return _future_deadline(value)
 
-    def validate_days(self, days: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for day in days:
-            day.pop("id", None)  # a new calendar has no existing days to keep
-        return super().validate_days(days)
-
 
 class CalendarEditSerializer(CalendarWriteMixin, serializers.ModelSerializer):
     """Title, description, time zone and the full day list of an existing calendar (PUT)."""
 
-    days = _days_field()
+    days = _days_field(DayEditSerializer)
     timezone = TimeZoneField(required=False, help_text="Left out: unchanged. 409 while the meeting is finalized.")
     respond_by = DeadlineField(required=False)
     finalized = serializers.SerializerMethodField(help_text=FINALIZED_HELP)

@@ -21,3 +21,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 {self.page_size_query_param: [f"Must be a whole number from 1 to {self.max_page_size}."]}
             )
         return size
+
+    def get_paginated_response_schema(self, schema):
+        # Every page answers `next` and `previous`, null at either end: required (and nullable), so a typed
+        # client reads them without a check for a missing key (tests/test_response_required.py).
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["count", "next", "previous", "results"]
+        return paginated

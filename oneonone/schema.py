@@ -237,7 +237,27 @@ def add_error_responses(result, generator, request, public):
     schemas["ErrorDetail"] = {
         "type": "object",
         "description": "An error that is not about one field.",
-        "properties": {"detail": {"type": "string", "example": "Not found."}},
+        "properties": {
+            "detail": {"type": "string", "example": "Not found."},
+            # simplejwt's token errors (401) say which rule refused the token.
+            "code": {
+                "type": "string",
+                "example": "token_not_valid",
+                "description": "On a refused token (401): `token_not_valid`, or `user_not_found`, `user_inactive`...",
+            },
+            "messages": {
+                "type": "array",
+                "description": "On a refused access token (401): why, per token type tried.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "token_class": {"type": "string"},
+                        "token_type": {"type": "string"},
+                        "message": {"type": "string"},
+                    },
+                },
+            },
+        },
         "required": ["detail"],
     }
     schemas["ValidationErrorBody"] = {
