@@ -6,7 +6,7 @@
 #
 # Usage: scripts/test.sh [pytest arguments]
 #   SKIP_STAGES="fuzz scale-out"  skip stages by name (shown as skipped)
-#   SKIP_BROWSER_TESTS=1          skip the browser stage; SKIP_CLIENT_TESTS=1 the client stage
+#   SKIP_BROWSER_TESTS=1          skip the browser stage; SKIP_CLIENT_TESTS=1 the client stages (client, client-ts)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements-dev.txt || {
@@ -19,7 +19,7 @@ export DJANGO_SETTINGS_MODULE=oneonone.settings
 
 skip_stages=" ${SKIP_STAGES:-} "
 [ "${SKIP_BROWSER_TESTS:-}" = 1 ] && skip_stages+="browser "
-[ "${SKIP_CLIENT_TESTS:-}" = 1 ] && skip_stages+="client "
+[ "${SKIP_CLIENT_TESTS:-}" = 1 ] && skip_stages+="client client-ts "
 
 results=()
 started=$SECONDS
@@ -102,5 +102,6 @@ stage delivery scripts/ci/delivery.sh
 stage webhooks scripts/ci/webhooks.sh
 stage browser scripts/ci/browser.sh
 stage client scripts/ci/client.sh
+stage client-ts scripts/ci/client_ts.sh
 
 summary
