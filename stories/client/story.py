@@ -3,10 +3,10 @@
 
 Usage: python stories/client/story.py http://127.0.0.1:8000
 
-Three people register and log in, befriend, plan a meeting, mark when they are free (one write
-sent again with its Idempotency-Key after a lost answer), let the server rank the best times, fix
-the meeting, download it as iCalendar and read their inboxes; one registers a webhook and sees it
-in her list.
+Three people register and log in, befriend, plan a meeting, mark when they are free (a slot, an
+array of slots, a whole day at once, "if need be" too; one write sent again with its Idempotency-Key
+after a lost answer), read the heat map, let the server rank the best times, fix the meeting,
+download it as iCalendar and read their inboxes; one registers a webhook and sees it in her list.
 Every call goes through the generated package `oneonone_client`, typed: request bodies are its
 models, answers are parsed into its models, and each step checks what a user would see.
 Prints one line per step and a last line `client: N passed, M failed[, K skipped]`; a failed
@@ -35,10 +35,20 @@ from oneonone_client.api.invitations import (
     calendars_invitations_list,
     invitations_inbox,
 )
-from oneonone_client.api.scheduling import calendars_finalize, calendars_ics, calendars_suggestions
-from oneonone_client.api.timeslots import calendars_day_timeslot_create, calendars_day_timeslot_list
+from oneonone_client.api.scheduling import (
+    calendars_availability,
+    calendars_finalize,
+    calendars_ics,
+    calendars_suggestions,
+)
+from oneonone_client.api.timeslots import (
+    calendars_day_timeslot_create,
+    calendars_day_timeslot_list,
+    calendars_day_timeslot_replace,
+)
 from oneonone_client.api.webhooks import webhooks_create, webhooks_list
 from oneonone_client.models import (
+    Availability,
     Calendar,
     CalendarCreate,
     CalendarCreateRequest,
@@ -59,8 +69,10 @@ from oneonone_client.models import (
     PaginatedTimeSlotList,
     PaginatedUserSummaryList,
     PaginatedWebhookList,
+    PreferenceEnum,
     SuggestionList,
     TimeSlot,
+    TimeSlotBulkItem,
     TimeSlotRequest,
     TokenObtainPair,
     TokenObtainPairRequest,
@@ -248,26 +260,67 @@ class Story:
     def add_availability(self) -> None:
         calendar = self.current_calendar()
         first, second = calendar.days[0].id, calendar.days[1].id
-        slots = [
-            (self.ann, second, "14:00", "16:00"),
-            (self.ben, first, "10:00", "11:30"),
-            (self.ben, second, "15:00", "16:00"),
+        # Ben saves his whole first day with one PUT; the same PUT again keeps the same slots (ids).
+        whole_day = [
+            TimeSlotBulkItem(start_time="10:00", end_time="11:30"),
+            TimeSlotBulkItem(start_time="12:00", end_time="13:00", preference=PreferenceEnum.IF_NEED_BE),
         ]
-        for person, day_id, start, end in slots:
-            body = TimeSlotRequest(start_time=start, end_time=end)
-            made = calendars_day_timeslot_create.sync_detailed(calendar.id, day_id, client=person.api, body=body)
-            slot = expect(made, 201, TimeSlot)
-            check((slot.owner_username, slot.start_time) == (person.username, f"{start}:00"), "wrong slot answered")
-        # The pending invitee sees the calendar but is not a member yet: 403.
+        ids = []
+        for _ in range(2):
+            saved = calendars_day_timeslot_replace.sync_detailed(
+                calendar.id, first, client=self.ben.api, body=whole_day
+            )
+            slots = expect(saved, 200, list)
+            check(all(isinstance(slot, TimeSlot) for slot in slots), f"the day answered {slots!r}")
+            check(
+                [(s.owner_username, s.start_time, s.end_time, s.preference) for s in slots]
+                == [
+                    (self.ben.username, "10:00:00", "11:30:00", PreferenceEnum.YES),
+                    (self.ben.username, "12:00:00", "13:00:00", PreferenceEnum.IF_NEED_BE),
+                ],
+                f"ben's day is {[s.to_dict() for s in slots]}",
+            )
+            ids.append([slot.id for slot in slots])
+        check(ids[0] == ids[1], f"saving the same day again changed the ids: {ids}")
+        # Ann adds two slots to the second day at once (an array: all or nothing, answered in the order sent).
+        body = [
+            TimeSlotRequest(start_time="14:00", end_time="15:00"),
+            TimeSlotRequest(start_time="15:00", end_time="16:00", preference=PreferenceEnum.IF_NEED_BE),
+        ]
+        made = calendars_day_timeslot_create.sync_detailed(calendar.id, second, client=self.ann.api, body=body)
+        both = expect(made, 201, list)
+        check(
+            [(s.start_time, s.preference) for s in both]
+            == [("14:00:00", PreferenceEnum.YES), ("15:00:00", PreferenceEnum.IF_NEED_BE)],
+            f"ann's slots are {[s.to_dict() for s in both]}",
+        )
+        body = TimeSlotRequest(start_time="15:00", end_time="16:00")
+        made = calendars_day_timeslot_create.sync_detailed(calendar.id, second, client=self.ben.api, body=body)
+        slot = expect(made, 201, TimeSlot)
+        check((slot.owner_username, slot.start_time) == (self.ben.username, "15:00:00"), "wrong slot answered")
+        # A day whose second slot ends before it starts: 400 keyed by the item's index, nothing written.
+        bad = [
+            TimeSlotBulkItem(start_time="09:00", end_time="10:00"),
+            TimeSlotBulkItem(start_time="12:00", end_time="11:00"),
+        ]
+        refused = calendars_day_timeslot_replace.sync_detailed(calendar.id, first, client=self.ben.api, body=bad)
+        errors = expect(refused, 400, ValidationErrorBody)
+        check(
+            list(errors.additional_properties) == ["1"] and list(errors.additional_properties["1"]) == ["end_time"],
+            f"the bad day answered {errors.to_dict()}",
+        )
+        # The pending invitee sees the calendar but is not a member yet: 403, one slot or a whole day.
         body = TimeSlotRequest(start_time="10:00", end_time="11:00")
         refused = calendars_day_timeslot_create.sync_detailed(calendar.id, first, client=self.cat.api, body=body)
+        expect(refused, 403, ErrorDetail)
+        refused = calendars_day_timeslot_replace.sync_detailed(calendar.id, first, client=self.cat.api, body=whole_day)
         expect(refused, 403, ErrorDetail)
         # Overlapping one's own slot: 400 naming the problem.
         body = TimeSlotRequest(start_time="11:00", end_time="12:00")
         clash = calendars_day_timeslot_create.sync_detailed(calendar.id, first, client=self.ben.api, body=body)
         expect(clash, 400, ValidationErrorBody)
         listed = calendars_day_timeslot_list.sync_detailed(calendar.id, first, client=self.cat.api)
-        owners = sorted(slot.owner_username for slot in expect(listed, 200, PaginatedTimeSlotList).results)
+        owners = sorted({slot.owner_username for slot in expect(listed, 200, PaginatedTimeSlotList).results})
         check(owners == sorted([self.ann.username, self.ben.username]), f"the first day's slots are by {owners}")
 
     def resend_after_a_lost_answer(self) -> None:
@@ -294,6 +347,25 @@ class Story:
         error = expect(other, 422, ErrorDetail)
         check("another request" in error.detail, f"the key reused for another body answered {error.detail!r}")
 
+    def heat_map(self) -> None:
+        calendar = self.current_calendar()
+        # Whoever sees the calendar reads the grid: the pending invitee too.
+        grid = expect(calendars_availability.sync_detailed(calendar.id, client=self.cat.api), 200, Availability)
+        check(grid.members == sorted([self.ann.username, self.ben.username]), f"members are {grid.members}")
+        check([day.date for day in grid.days] == [self.first_date, self.second_date], "days not in date order")
+        ann, ben = self.ann.username, self.ben.username
+        first = [(i.start_time, i.end_time, i.yes, i.if_need_be, i.count) for i in grid.days[0].intervals]
+        check(
+            first
+            == [
+                ("09:00:00", "10:00:00", [ann], [], 1),
+                ("10:00:00", "11:30:00", sorted([ann, ben]), [], 2),
+                ("11:30:00", "12:00:00", [ann], [], 1),
+                ("12:00:00", "13:00:00", [], [ben], 1),
+            ],
+            f"the first day's grid is {first}",
+        )
+
     def get_suggestions(self) -> None:
         calendar = self.current_calendar()
         found = calendars_suggestions.sync_detailed(calendar.id, client=self.ben.api, duration=60)
@@ -306,6 +378,7 @@ class Story:
         )
         check(sorted(top.available) == sorted([self.ann.username, self.ben.username]), f"available: {top.available}")
         check(top.missing == [] and top.pending == [self.cat.username], f"missing {top.missing}, pending {top.pending}")
+        check(top.if_need_be == [] and top.score.yes_count == 2, f"if need be {top.if_need_be}, {top.score.to_dict()}")
         check(
             (top.score.available_count, top.score.participant_total, top.score.day_ranking) == (2, 3, 1),
             f"the score is {top.score.to_dict()}",
@@ -331,6 +404,11 @@ class Story:
         slot = TimeSlotRequest(start_time="18:00", end_time="19:00")
         frozen = calendars_day_timeslot_create.sync_detailed(
             calendar.id, calendar.days[0].id, client=self.ben.api, body=slot
+        )
+        expect(frozen, 409, ErrorDetail)
+        day = [TimeSlotBulkItem(start_time="18:00", end_time="19:00")]
+        frozen = calendars_day_timeslot_replace.sync_detailed(
+            calendar.id, calendar.days[0].id, client=self.ben.api, body=day
         )
         expect(frozen, 409, ErrorDetail)
 
@@ -415,6 +493,7 @@ class Story:
             ("one accepts, one stays pending", self.one_accepts_one_stays_pending),
             ("add availability", self.add_availability),
             ("a write sent again after a lost answer", self.resend_after_a_lost_answer),
+            ("the heat map", self.heat_map),
             ("best meeting times", self.get_suggestions),
             ("finalize", self.finalize),
             ("read the finalized calendar", self.read_the_calendar),
