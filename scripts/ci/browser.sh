@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Browser tests in Debian's headless Chromium (driven by playwright-core, see stories/browser/):
-# a static page on another origin calls the API (CORS, JWT with refresh), the browsable
-# API with a session, and the docs viewers offline.
+# a static page on another origin calls the API (CORS, JWT with refresh, the day grid and heat map),
+# the browsable API with a session, and the docs viewers offline. The page is TypeScript typed from
+# the served schema: its types are generated from the live /schema/, it must pass `tsc --strict`
+# with no escape hatches, and esbuild bundles it into page/app.js before the tests.
 #
 # Installs what it needs (chromium from Debian, stories/browser/ from the npm registry), starts a
 # throwaway PostgreSQL (E2E_DATABASE=sqlite: a temporary SQLite file instead), gunicorn on a
@@ -106,6 +108,22 @@ wait_for "http://127.0.0.1:$api_port/healthz/" "$api_pid" gunicorn
 wait_for "http://127.0.0.1:$page_port/" "$page_pid" "the page server"
 wait_for "http://127.0.0.1:$other_port/" "$other_pid" "the second page server"
 
+# --- the page: types from the served schema, checked, then built ---------------------------------
+step "generating the page's types from the live /schema/, tsc --strict, esbuild"
+(
+  cd stories/browser
+  rm -rf generated page/app.js
+  API="http://127.0.0.1:$api_port" timeout 120 npm run --silent generate >"$tmp/generate.log" 2>&1 ||
+    { cat "$tmp/generate.log" >&2; exit 1; }
+  if grep -qiE "warn|error" "$tmp/generate.log"; then
+    cat "$tmp/generate.log" >&2
+    exit 1
+  fi
+  timeout 120 npx --no-install tsc -p . --strict --noEmit
+  node ../../scripts/ci/ts_escape_hatches.mjs page/app.ts
+  timeout 60 npm run --silent build
+) || die "the page does not compile against the served schema (see above)"
+
 # --- tests ---------------------------------------------------------------------------------
 export E2E_API_URL="http://127.0.0.1:$api_port"
 export E2E_PAGE_URL="http://127.0.0.1:$page_port"
@@ -122,7 +140,7 @@ status=0
   cd stories/browser && timeout 300 node --test --test-concurrency=1 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tmp/results.tap" \
-    tests/frontend.test.mjs tests/browsable.test.mjs
+    tests/frontend.test.mjs tests/availability.test.mjs tests/browsable.test.mjs
 ) || status=$?
 
 passed="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tmp/results.tap" 2>/dev/null | tail -n 1)"
