@@ -120,14 +120,36 @@ def _tighten_parameters(operation: dict) -> None:
             parameter["allowEmptyValue"] = True
 
 
-def _require_non_blank(schemas: dict) -> None:
-    """Required, writable free-text strings are non-blank (DRF's CharField refuses "" by default).
+def _sent(paths: dict, schemas: dict) -> set[str]:
+    """The components a request body can hold, at any depth."""
+    seen: set[str] = set()
+    todo = [operation.get("requestBody", {}) for item in paths.values() for operation in item.values()]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            name = ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
+            if name and name not in seen:
+                seen.add(name)
+                todo.append(schemas.get(name, {}))
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return seen
+
+
+def _require_non_blank(schemas: dict, sent: set[str]) -> None:
+    """Required, writable free-text strings of what clients send are non-blank (DRF's CharField refuses "").
 
     drf-spectacular emits `minLength: 1` only with COMPONENT_SPLIT_REQUEST, which the spec's
     component names rule out; a field that does allow blanks would show up in the fuzzer as
-    a blank value accepted against the schema.
+    a blank value accepted against the schema. Components only answered are left alone: there
+    `required` says a property is always answered (`Me.timezone`, blank when unset), not that
+    an input must be non-blank.
     """
-    for schema in schemas.values():
+    for component, schema in schemas.items():
+        if component not in sent:
+            continue
         for name in schema.get("required", []):
             prop = schema.get("properties", {}).get(name, {})
             if prop.get("type") != "string" or prop.get("readOnly"):
@@ -232,7 +254,7 @@ def _document_idempotency_key(operation: dict) -> None:
 
 def add_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    _require_non_blank(schemas)
+    _require_non_blank(schemas, _sent(result.get("paths", {}), schemas))
     _add_links(result.get("paths", {}))
     schemas["ErrorDetail"] = {
         "type": "object",
