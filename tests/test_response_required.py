@@ -29,7 +29,9 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.db import transaction
+from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -280,45 +282,23 @@ def ids(calendar_id: int, day_id: int) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def answers(django_db_setup, django_db_blocker) -> Answers:
-    """The story, run once for the module in a transaction that is rolled back."""
-    result = Answers(schema=SchemaGenerator().get_schema(request=None, public=True))
-    with django_db_blocker.unblock(), mail_outbox(), fast_passwords():
-        from django.core.cache import cache
+    """The story, run once for the module in a transaction that is rolled back.
 
+    Module-scoped, so the function-scoped fixtures of tests/conftest.py do not apply: the settings they
+    set (fast password hashing, mail kept in memory) and a clean cache are set up here instead.
+    """
+    result = Answers(schema=SchemaGenerator().get_schema(request=None, public=True))
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    in_memory = "django.core.mail.backends.locmem.EmailBackend"
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast, EMAIL_BACKEND=in_memory):
+        mail.outbox = []
         with transaction.atomic():
             cache.clear()
             play(Story(result))
             transaction.set_rollback(True)
         cache.clear()
+        mail.outbox = []
     return result
-
-
-class mail_outbox:
-    """The locmem mail backend with an empty outbox, as pytest-django's `mailoutbox` sets up per test."""
-
-    def __enter__(self):
-        from django.test import override_settings
-
-        self.settings = override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
-        self.settings.enable()
-        mail.outbox = []
-
-    def __exit__(self, *exc):
-        self.settings.disable()
-        mail.outbox = []
-
-
-class fast_passwords:
-    """MD5 hashing for the story, like the autouse fixture of tests/conftest.py for each test."""
-
-    def __enter__(self):
-        from django.test import override_settings
-
-        self.settings = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-        self.settings.enable()
-
-    def __exit__(self, *exc):
-        self.settings.disable()
 
 
 def reachable(node: Any, schemas: dict, seen: set[str] | None = None) -> set[str]:
