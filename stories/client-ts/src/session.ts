@@ -6,7 +6,11 @@
 //   server revokes a refresh token when it is used (rotation), so a second refresh with the same
 //   token would answer 401 and sign the user out. A call whose token is no longer the current one
 //   (another call refreshed meanwhile) retries with the current token without refreshing;
-// - on a 429, waits `Retry-After` seconds and tries again (a few times at most).
+// - on a 429, waits `Retry-After` seconds and tries again (a few times at most);
+// - gives every signed-in write an `Idempotency-Key` (made once, or the caller's) and keeps it for
+//   every attempt, so a write sent again is never done twice (docs/frontend.md, section 6).
+import { randomUUID } from "node:crypto";
+
 import createClient from "openapi-fetch";
 
 import type { paths } from "./generated/api.js";
@@ -22,6 +26,7 @@ export type Event =
 
 // The token endpoints and registration take no access token: their 401 means wrong credentials, not expiry.
 const WITHOUT_TOKEN = ["/auth/login/", "/auth/refresh/", "/auth/logout/", "/auth/register/", "/auth/email/verify/"];
+const WRITES = ["POST", "PUT", "PATCH", "DELETE"];
 const MAX_429_WAITS = 3;
 const MAX_RETRY_AFTER_SECONDS = 30; // a longer wait is an answer to show the user, not to sleep through
 
@@ -50,6 +55,9 @@ export class Session {
   private async send(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     const used = WITHOUT_TOKEN.includes(path) ? undefined : this.tokens?.access;
+    if (used !== undefined && WRITES.includes(request.method) && !request.headers.has("Idempotency-Key")) {
+      request.headers.set("Idempotency-Key", randomUUID()); // one per write, kept for every attempt
+    }
     let response = await this.withRetryAfter(request, path, used);
     if (response.status !== 401 || used === undefined) {
       return response;
