@@ -5,7 +5,7 @@
 // Usage: node build/story.js http://127.0.0.1:8000   (scripts/ci/client_ts.sh builds and runs it)
 // Environment: STORY_JWT_SIGNING_KEY, the server's JWT key, to make an expired access token (the 401 step).
 // Prints one line per step and last `client-ts: N passed, M failed[, K skipped]`; a failed step skips the rest.
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 
 import { Session, SignedOut } from "./session.js";
 
@@ -118,6 +118,7 @@ class Story {
       ["invite two friends", () => this.invite()],
       ["one accepts, one stays pending", () => this.answer()],
       ["add slots: one, an array, a whole day", () => this.addSlots()],
+      ["a write sent again with its Idempotency-Key", () => this.resend()],
       ["best meeting times", () => this.suggestions()],
       ["the availability grid", () => this.availability()],
       ["finalize", () => this.finalize()],
@@ -377,6 +378,29 @@ class Story {
     );
   }
 
+  private async resend(): Promise<void> {
+    // The key is a typed header parameter of every write; the transport keeps the caller's.
+    const key = randomUUID();
+    const send = () =>
+      this.ann.api.POST("/calendars/{calendar_id}/day/{day_id}/timeslot/", {
+        params: { path: { calendar_id: this.calendarId, day_id: this.dayIds[1] }, header: { "Idempotency-Key": key } },
+        body: { start_time: "18:00", end_time: "19:00" },
+      });
+    const first = await send();
+    const again = await send(); // as after a lost answer
+    check(first.response.status === 201 && again.response.status === 201, "the write was refused");
+    same(again.response.headers.get("Idempotent-Replayed"), "true", "Idempotent-Replayed");
+    same(again.data, first.data, "the replayed answer");
+    const listed = await body(
+      this.ann.api.GET("/calendars/{calendar_id}/day/{day_id}/timeslot/", {
+        params: { path: { calendar_id: this.calendarId, day_id: this.dayIds[1] } },
+      }),
+      200,
+      "the second day's slots",
+    );
+    same(listed.results.filter((slot) => slot.start_time === "18:00:00").length, 1, "slots at 18:00");
+  }
+
   private async suggestions(): Promise<void> {
     const answer = await body(
       this.ben.api.GET("/calendars/{id}/suggestions/", {
@@ -428,6 +452,7 @@ class Story {
       [
         ["14:00:00", [this.ann.username], []],
         ["15:00:00", [this.ben.username], [this.ann.username]],
+        ["18:00:00", [this.ann.username], []],
       ],
       "the second day",
     );
