@@ -38,6 +38,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from tests.conftest import client_for, run_tasks
 from tests.factories import PASSWORD, UserFactory
+from tests.support import WebhookReceiver
+from webhooks.models import EventType
 
 # The story runs once, in the module fixture; the mark makes pytest-django set up the test database for it.
 pytestmark = pytest.mark.django_db
@@ -60,6 +62,8 @@ ANSWERED_BUT_OPTIONAL_WHEN_SENT = {
     ("DayEdit", "timeslots"): "a day may come without initial slots",
     ("TimeSlot", "preference"): 'left out: "yes" on a new slot, unchanged on a moved one',
     ("Contact", "status"): "left out: a pending request (POST), unchanged (PATCH)",
+    ("Webhook", "description"): "left out: empty (POST), unchanged (PATCH)",
+    ("Webhook", "active"): "left out: active (POST), unchanged (PATCH)",
     ("User", "email"): "registration without an address",
 }
 
@@ -150,8 +154,9 @@ class Story:
         return data
 
 
-def play(story: Story) -> None:
-    """One of everything, with real data: two calendars (one finalized), contacts in every state, errors."""
+def play(story: Story, receiver: str) -> None:
+    """One of everything, with real data: two calendars (one finalized), contacts in every state, errors,
+    a webhook that receives them (at `receiver`), the export, and an account deleted."""
     call = story.call
     anonymous = APIClient()
     today = datetime.date.today()
@@ -185,6 +190,7 @@ def play(story: Story) -> None:
     call(a, "auth_me", 200)
     call(b, "auth_me", 200)
     call(a, "auth_me_update", 200, {"timezone": "Europe/Berlin"})
+    hook = call(a, "webhooks_create", 201, {"url": receiver, "events": [event.value for event in EventType]})
     User.objects.filter(pk=ben.pk).update(email="ben@example.org")  # no longer confirmed: a new link
     call(b, "auth_email_resend", 202)
 
@@ -271,9 +277,22 @@ def play(story: Story) -> None:
     call(anonymous, "calendars_feed", 404, token=feed["token"])  # rotated away
     call(anonymous, "calendars_feed", 200, token=call(b, "calendars_feed_token_retrieve", 200)["token"])
     call(a, "calendars_unfinalize", 200, id=cid)
+    call(a, "auth_me_export", 200)  # while the calendar, its invitations and slots are there
+    call(b, "auth_me_export", 200)
     call(a, "calendars_invitations_revoke", 204, calendar_id=cid, id=by_invitee["cat"])
     call(a, "calendars_destroy", 204, id=cid)
     call(a, "calendars_retrieve", 404, id=cid)
+
+    # Ann's webhook: what the story sent her, delivered; then her export, and Dan leaves.
+    run_tasks()
+    call(a, "webhooks_list", 200)
+    call(a, "webhooks_retrieve", 200, id=hook["id"])
+    call(a, "webhooks_partial_update", 200, {"description": "the story"}, id=hook["id"])
+    call(a, "webhooks_deliveries_list", 200, id=hook["id"])
+    call(a, "webhooks_rotate_secret", 200, id=hook["id"])
+    call(a, "webhooks_destroy", 204, id=hook["id"])
+    call(d, "auth_me_delete", 400, {"password": "not-" + PASSWORD})
+    call(d, "auth_me_delete", 204, {"password": PASSWORD})
 
 
 def ids(calendar_id: int, day_id: int) -> dict[str, int]:
@@ -285,16 +304,22 @@ def answers(django_db_setup, django_db_blocker) -> Answers:
     """The story, run once for the module in a transaction that is rolled back.
 
     Module-scoped, so the function-scoped fixtures of tests/conftest.py do not apply: the settings they
-    set (fast password hashing, mail kept in memory) and a clean cache are set up here instead.
+    set (fast password hashing, mail kept in memory, webhooks to 127.0.0.1) and a clean cache are set up
+    here instead.
     """
     result = Answers(schema=SchemaGenerator().get_schema(request=None, public=True))
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    in_memory = "django.core.mail.backends.locmem.EmailBackend"
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast, EMAIL_BACKEND=in_memory):
+    settings = {
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        # A webhook receiver on 127.0.0.1 over plain http, as tests/test_webhooks.py allows it.
+        "WEBHOOK_ALLOW_HTTP": True,
+        "WEBHOOK_ALLOWED_HOSTS": ["127.0.0.1"],
+    }
+    with django_db_blocker.unblock(), override_settings(**settings), WebhookReceiver() as receiver:
         mail.outbox = []
         with transaction.atomic():
             cache.clear()
-            play(Story(result))
+            play(Story(result), receiver.url("/hook"))
             transaction.set_rollback(True)
         cache.clear()
         mail.outbox = []
@@ -344,7 +369,8 @@ def test_every_component_an_answer_can_hold_was_seen(answers):
             if code.startswith("2"):
                 answered |= reachable(json_schema_of(operation, int(code)), schemas)
     objects = {name for name in answered if schemas[name].get("type", "object") == "object"}
-    assert sorted(objects - answers.objects.keys()) == []
+    unseen = sorted(objects - answers.objects.keys())
+    assert not unseen, f"never answered with data in the story (give the story what makes them): {unseen}"
 
 
 def test_what_is_always_answered_is_required(answers):

@@ -92,6 +92,14 @@ class WebhookSecretSerializer(WebhookSerializer):
         fields = [*WebhookSerializer.Meta.fields, "secret"]
         read_only_fields = [*WebhookSerializer.Meta.read_only_fields, "secret"]
 
+    def get_fields(self):
+        # Only ever an answer (create and rotate read input with WebhookSerializer): every field is read-only,
+        # so the `WebhookSecret` component marks them all required, as they are always answered.
+        fields = super().get_fields()
+        for field in fields.values():
+            field.read_only = True
+        return fields
+
 
 class WebhookAttemptSerializer(serializers.ModelSerializer):
     """One POST of a delivery and its answer."""
