@@ -18,6 +18,12 @@ from calendars.scheduling import place_meeting
 # Bounds a client hits as a clear 400 (see docs/calendars.md).
 MAX_DAYS_PER_CALENDAR = 60
 MAX_TIMESLOTS_PER_OWNER_PER_DAY = 48
+# Caps on what one user can grow (OWASP API4), each a 400 at the cap. Counts, so no CHECK constraint can
+# hold them: each is counted under the row lock that every write adding to it takes (calendars.services,
+# invitations.services), so concurrent requests cannot pass it together. See docs/security.md, "Limits".
+MAX_CALENDARS_PER_USER = 500  # calendars one user created
+MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR = 500  # one person's slots on one calendar, every day together
+MAX_INVITATIONS_PER_CALENDAR = 100  # invitations of one calendar, whatever their state
 MAX_RANKING = 2_147_483_647  # the PostgreSQL integer column's upper end
 DEFAULT_TIME_ZONE = "UTC"
 END_AFTER_START = "End time must be after start time."

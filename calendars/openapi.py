@@ -15,7 +15,11 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
-from calendars.models import MAX_TIMESLOTS_PER_OWNER_PER_DAY
+from calendars.models import (
+    MAX_CALENDARS_PER_USER,
+    MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR,
+    MAX_TIMESLOTS_PER_OWNER_PER_DAY,
+)
 from calendars.serializers import (
     AvailabilitySerializer,
     CalendarCreateSerializer,
@@ -174,7 +178,9 @@ calendar_viewset = extend_schema_view(
         description=(
             "Creates the calendar with its days (1 to 60, dates and rankings unique) and, optionally, "
             "my own timeslots on each day, in one transaction. I become its creator. `timezone` (IANA "
-            "name, default `UTC`) says in which zone the days' times are wall-clock times."
+            "name, default `UTC`) says in which zone the days' times are wall-clock times. 400 when I "
+            f"already created {MAX_CALENDARS_PER_USER} calendars, or for more than "
+            f"{MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR} timeslots in all."
         ),
         request=CalendarCreateSerializer,
         responses={201: CalendarCreateSerializer},
@@ -197,7 +203,8 @@ calendar_viewset = extend_schema_view(
         description=(
             "Creator only. Replaces title, description, time zone (left out: unchanged) and the day list: "
             "days sent with their `id` are kept with their timeslots (date and ranking may change, swaps "
-            "included), days left out are deleted with their timeslots, days without `id` are added. "
+            "included), days left out are deleted with their timeslots, days without `id` are added "
+            f"(400 if my timeslots on the calendar would then pass {MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR}). "
             "While the meeting is finalized, only title and description may change: a different day list "
             "or time zone answers 409."
         ),
@@ -236,7 +243,8 @@ timeslot_viewset = extend_schema_view(
         summary="Add my timeslot (or several) to a day",
         description=(
             "The creator and participants add their own availability; it may not overlap another of "
-            "their slots on that day (touching is fine), at most 48 per person per day. `preference` is "
+            "their slots on that day (touching is fine), at most 48 per person per day and "
+            f"{MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR} per person on the calendar. `preference` is "
             "`yes` (left out) or `if_need_be`. 409 while the meeting is finalized.\n\n"
             "A JSON array of slots adds them all or none: every item is checked first, against the others "
             "and my slots on the day, and a bad one refuses the whole body with a 400 keyed by its index "
@@ -293,7 +301,8 @@ timeslot_replace = extend_schema(
         "Replaces all of **my** timeslots on this day with the array sent, in one transaction, and "
         "answers my slots on the day after the change, earliest first. Same rules as adding a slot "
         "(creator and participants only, start before end, no overlap among them, touching is fine, "
-        "at most 48), all checked before anything is written: a bad item refuses the whole body with "
+        f"at most 48, and {MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR} of mine on the calendar), all checked before "
+        "anything is written: a bad item refuses the whole body with "
         'a 400 keyed by its index (`{"2": {"end_time": ["..."]}}`). An empty array clears my day. A slot '
         "whose times are sent again keeps its id (and takes the preference sent). Other members' slots "
         "are never touched. Two saves of the same day at once end as one of the two bodies, never a mix. "

@@ -8,11 +8,14 @@ the `contact_unique_pair` constraint; the loser re-reads and answers as if it ca
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.settings import api_settings
 
-from contacts.models import Contact, ContactStatus
+from contacts.models import MAX_PENDING_REQUESTS_PER_USER, Contact, ContactStatus
 from contacts.selectors import contact_between
 from contacts.signals import relation_severed
 from oneonone.exceptions import Conflict
@@ -135,12 +138,25 @@ def _remove(relation: Contact) -> Contact:
     return relation
 
 
-def _create_or_rewrite(*, action: str, actor, other, status: int, rewritable: set[State]) -> Contact:
-    """Make `actor -> other` have `status`: insert on NONE, rewrite from `rewritable`, else refuse."""
+def _create_or_rewrite(
+    *,
+    action: str,
+    actor,
+    other,
+    status: int,
+    rewritable: set[State],
+    before_write: Callable[[], None] | None = None,
+) -> Contact:
+    """Make `actor -> other` have `status`: insert on NONE, rewrite from `rewritable`, else refuse.
+
+    `before_write` runs (and may refuse) once the move is legal, just before the row is written.
+    """
     _check_not_self(actor, other)
     for _attempt in range(2):
         relation = contact_between(user=actor, other=other, lock=True)
         state = state_of(relation, user=actor)
+        if before_write is not None and (state is State.NONE or state in rewritable):
+            before_write()
         if state is State.NONE:
             created = _create(actor=actor, other=other, status=status)
             if created is not None:
@@ -152,11 +168,39 @@ def _create_or_rewrite(*, action: str, actor, other, status: int, rewritable: se
     raise Conflict(RACE_LOST.format(name=other.username))
 
 
+def _check_request_room(actor) -> None:
+    """400 when `actor` already has MAX_PENDING_REQUESTS_PER_USER requests waiting for an answer.
+
+    Counted under the actor's row lock (FOR NO KEY UPDATE, taken after the relation's, as every path here
+    locks), so parallel requests of one user cannot pass the cap together.
+    """
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=actor.pk).values_list("pk").first()
+    waiting = Contact.objects.filter(userA=actor, status=ContactStatus.PENDING).count()
+    if waiting >= MAX_PENDING_REQUESTS_PER_USER:
+        raise ValidationError(
+            {
+                api_settings.NON_FIELD_ERRORS_KEY: [
+                    f"You already have {waiting} friend requests waiting for an answer, the most allowed; "
+                    "cancel one (POST /contacts/unadd/) to send another."
+                ]
+            }
+        )
+
+
 @transaction.atomic
 def contact_add(*, actor, other) -> Contact:
-    """Send `other` a friend request; the one who declined a request may send one back."""
+    """Send `other` a friend request; the one who declined a request may send one back.
+
+    400 when the actor already has MAX_PENDING_REQUESTS_PER_USER requests waiting (after the refusals of
+    the state machine: a request that could not be sent anyway says why).
+    """
     return _create_or_rewrite(
-        action="add", actor=actor, other=other, status=ContactStatus.PENDING, rewritable={State.I_REJECTED}
+        action="add",
+        actor=actor,
+        other=other,
+        status=ContactStatus.PENDING,
+        rewritable={State.I_REJECTED},
+        before_write=lambda: _check_request_room(actor),
     )
 
 
