@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.urls import reverse
@@ -24,7 +25,9 @@ from calendars.models import (
     Preference,
     TimeSlot,
     check_time_order,
+    date_window,
     format_slot,
+    outside_date_window,
 )
 from calendars.scheduling import MAX_DURATION, MAX_LIMIT, STEPS, ReasonCode
 from oneonone import timezones
@@ -32,6 +35,7 @@ from oneonone import timezones
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 TOO_MANY_SLOTS = f"At most {MAX_TIMESLOTS_PER_OWNER_PER_DAY} timeslots per person per day."
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+DATE_WINDOW_HELP = "From a year before today to ten years after (today in UTC); 400 outside."
 
 
 @extend_schema_field(
@@ -163,6 +167,9 @@ class DaySerializer(serializers.ModelSerializer):
             "(with its timeslots); leave it out to add a day. Ignored on create."
         ),
     )
+    date = serializers.DateField(
+        help_text=f"Unique in the calendar. {DATE_WINDOW_HELP} A day kept by an edit may keep its date."
+    )
     ranking = serializers.IntegerField(
         min_value=1, max_value=MAX_RANKING, help_text="Preference, 1 = most preferred; unique in the calendar."
     )
@@ -209,9 +216,13 @@ def _new_slot_errors(slots: list[dict[str, Any]]) -> dict:
 
 
 class CalendarWriteMixin:
-    """Day-list checks shared by create and edit: duplicates, duplicate ids, new slots."""
+    """Day-list checks shared by create and edit: duplicates, duplicate ids, dates in the window, new slots."""
 
     def slots_are_created(self, day: dict[str, Any]) -> bool:
+        return True
+
+    def date_is_new(self, day: dict[str, Any]) -> bool:
+        """Whether the day's date enters now (checked against the window of dates) or is kept as stored."""
         return True
 
     def validate_days(self, days: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -224,6 +235,8 @@ class CalendarWriteMixin:
             problems: dict[str, Any] = {}
             if day["date"] in seen_dates:
                 problems["date"] = [f"Duplicate date {day['date'].isoformat()} in this calendar."]
+            elif self.date_is_new(day) and (outside := outside_date_window(day["date"])):
+                problems["date"] = [outside]
             if day["ranking"] in seen_rankings:
                 problems["ranking"] = [f"Duplicate ranking {day['ranking']} in this calendar."]
             if "id" in day:
@@ -281,7 +294,7 @@ class DeadlineField(serializers.DateTimeField):
             "help_text",
             "When answers close (ISO 8601 with an offset), or null for no deadline. After it, invitees cannot "
             "answer and participants cannot change their timeslots; the creator can still do everything, "
-            "move the deadline or clear it. Must lie in the future when set or moved.",
+            "move the deadline or clear it. Must lie in the future when set or moved, and within ten years.",
         )
         super().__init__(**kwargs)
 
@@ -296,11 +309,16 @@ class DeadlineField(serializers.DateTimeField):
 
 
 def _future_deadline(value, current=None):
-    """The deadline, if it is null, unchanged, or in the future; else 400."""
+    """The deadline, if it is null, unchanged, or in the future and within the window of dates; else 400."""
     if value is None or value == current:
         return value
     if value <= django_timezone.now():
         raise serializers.ValidationError("The deadline must lie in the future.")
+    last = date_window()[1]
+    if value.astimezone(datetime.UTC).date() > last:
+        raise serializers.ValidationError(
+            f"The deadline must lie within ten years: on {last.isoformat()} (UTC) at the latest."
+        )
     return value
 
 
@@ -363,6 +381,14 @@ class CalendarEditSerializer(CalendarWriteMixin, serializers.ModelSerializer):
     def slots_are_created(self, day: dict[str, Any]) -> bool:
         return "id" not in day
 
+    def date_is_new(self, day: dict[str, Any]) -> bool:
+        # A day kept with the date it has may have left the window since (a calendar edited a year on).
+        if "id" not in day or self.instance is None:
+            return True
+        if not hasattr(self, "_stored_dates"):
+            self._stored_dates = dict(Day.objects.filter(calendar=self.instance).values_list("id", "date"))
+        return self._stored_dates.get(day["id"]) != day["date"]
+
 
 class CalendarSerializer(serializers.ModelSerializer):
     """A calendar as its members see it: days with everyone's timeslots, and the participants."""
@@ -423,9 +449,15 @@ class CalendarSerializer(serializers.ModelSerializer):
 class FinalizeSerializer(serializers.Serializer):
     """The meeting to fix: one of the calendar's days, and wall-clock times in the calendar's zone."""
 
-    date = serializers.DateField(help_text="One of the calendar's days.")
+    date = serializers.DateField(help_text=f"One of the calendar's days. {DATE_WINDOW_HELP}")
     start_time = ClockTimeField()
     end_time = ClockTimeField(help_text="Must be after `start_time` (a meeting cannot cross midnight).")
+
+    def validate_date(self, value):
+        outside = outside_date_window(value)
+        if outside:
+            raise serializers.ValidationError(outside)
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_time_order(attrs["start_time"], attrs["end_time"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -67,6 +69,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         return
     name = os.environ.get("SQLITE_TEST_DATABASE") or str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
     database.setdefault("TEST", {})["NAME"] = name
+
+
+# The suite's dates are written out (mostly 2030 and 2031); the window of dates a calendar may hold
+# (calendars.models.date_window: a year back, ten years ahead) counts from this day in tests, so they stay
+# inside it whatever the real date. Tests of the window move it themselves.
+PINNED_TODAY = datetime.date(2029, 7, 1)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch):
+    monkeypatch.setattr("calendars.models.dates_today", lambda: PINNED_TODAY)
 
 
 @pytest.fixture(autouse=True)
