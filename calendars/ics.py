@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
@@ -24,6 +25,14 @@ CONTENT_TYPE = "text/calendar"
 FEED_REFRESH = datetime.timedelta(hours=1)
 # Users without an email address still need a calendar address; `.invalid` never resolves (RFC 2606).
 PLACEHOLDER_DOMAIN = "users.invalid"
+# The control characters RFC 5545 (3.3.11, TEXT) forbids: every C0 one but tab, CR and LF (which the library
+# escapes as `\n`), and DEL. The API refuses them in titles and descriptions; rows stored before lose them here.
+FORBIDDEN_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def ics_text(value: str) -> str:
+    """User text made safe for a TEXT property: the control characters RFC 5545 forbids are left out."""
+    return FORBIDDEN_IN_TEXT.sub("", value)
 
 
 def uid_domain() -> str:
@@ -77,8 +86,8 @@ def meeting_event(
         last_modified=calendar.updated_at.astimezone(datetime.UTC),
         start=_ics_datetime(starts_at, zone),
         end=_ics_datetime(ends_at, zone),
-        summary=calendar.title,
-        description=calendar.description or None,
+        summary=ics_text(calendar.title),
+        description=ics_text(calendar.description) or None,
         organizer=calendar_address(calendar.creator),
         attendees=[calendar_address(user, role="REQ-PARTICIPANT") for user in participants],
         sequence=calendar.ics_sequence,

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from calendars.ics import FORBIDDEN_IN_TEXT
 from calendars.models import (
     DEFAULT_TIME_ZONE,
     MAX_DAYS_PER_CALENDAR,
@@ -215,8 +216,25 @@ def _new_slot_errors(slots: list[dict[str, Any]]) -> dict:
     return errors
 
 
+def _no_control_characters(value: str) -> str:
+    """400 for the control characters RFC 5545 forbids in iCalendar text (tab and line breaks are fine)."""
+    found = FORBIDDEN_IN_TEXT.search(value)
+    if found:
+        raise serializers.ValidationError(
+            f"Control character U+{ord(found.group()):04X} is not allowed; only tabs and line breaks are."
+        )
+    return value
+
+
 class CalendarWriteMixin:
-    """Day-list checks shared by create and edit: duplicates, duplicate ids, dates in the window, new slots."""
+    """Checks shared by create and edit: text fit for iCalendar and email, and the day list (duplicates,
+    duplicate ids, dates in the window, new slots)."""
+
+    def validate_title(self, value: str) -> str:
+        return _no_control_characters(value)
+
+    def validate_description(self, value: str) -> str:
+        return _no_control_characters(value)
 
     def slots_are_created(self, day: dict[str, Any]) -> bool:
         return True
