@@ -24,6 +24,9 @@ MAX_TIMESLOTS_PER_OWNER_PER_DAY = 48
 MAX_CALENDARS_PER_USER = 500  # calendars one user created
 MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR = 500  # one person's slots on one calendar, every day together
 MAX_INVITATIONS_PER_CALENDAR = 100  # invitations of one calendar, whatever their state
+# What one iCalendar feed holds: the upcoming meetings, soonest first, then the most recent past ones, at most
+# this many in all (a user may take part in any number of calendars). See docs/scheduling.md.
+FEED_MAX_MEETINGS = 100
 MAX_RANKING = 2_147_483_647  # the PostgreSQL integer column's upper end
 DEFAULT_TIME_ZONE = "UTC"
 END_AFTER_START = "End time must be after start time."
@@ -51,6 +54,11 @@ def date_window() -> tuple[datetime.date, datetime.date]:
     """The first and last date a calendar may hold today (both included)."""
     today = dates_today()
     return _years_from(today, -DATES_YEARS_BACK), _years_from(today, DATES_YEARS_AHEAD)
+
+
+def upcoming_from() -> datetime.date:
+    """The first date whose meetings count as upcoming: yesterday in UTC, so that today's in any zone do."""
+    return dates_today() - datetime.timedelta(days=1)
 
 
 def outside_date_window(day: datetime.date) -> str | None:

@@ -16,6 +16,7 @@ from drf_spectacular.utils import (
 )
 
 from calendars.models import (
+    FEED_MAX_MEETINGS,
     MAX_CALENDARS_PER_USER,
     MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR,
     MAX_TIMESLOTS_PER_OWNER_PER_DAY,
@@ -596,20 +597,43 @@ feed_token = extend_schema_view(
 feed = extend_schema_view(
     get=extend_schema(
         operation_id="calendars_feed",
-        parameters=[FEED_TOKEN],
         summary="My calendar feed (no login)",
         description=(
-            "Every finalized meeting the token's owner created or takes part in, as one `text/calendar` document "
-            "for calendar apps to subscribe to (no METHOD; REFRESH-INTERVAL one hour). Authenticated by the "
-            "secret token in the path only; an unknown or rotated token answers 404."
+            "The finalized meetings the token's owner created or takes part in, as one `text/calendar` document "
+            "for calendar apps to subscribe to (no METHOD; REFRESH-INTERVAL one hour): the upcoming ones, "
+            f"soonest first, then the most recent past ones, {FEED_MAX_MEETINGS} at most. Authenticated by the "
+            "secret token in the path only; an unknown or rotated token answers 404. Throttled per client "
+            "address and per token (429 with `Retry-After`). Answers a strong `ETag`; sent back in "
+            "`If-None-Match`, an unchanged feed answers 304 without a body."
         ),
         auth=[],
+        parameters=[
+            FEED_TOKEN,
+            OpenApiParameter(
+                "If-None-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The `ETag` of the copy the client has: 304 when the feed is still the same.",
+            ),
+            OpenApiParameter(
+                "ETag",
+                str,
+                OpenApiParameter.HEADER,
+                response=[200, 304],
+                description="The feed's strong entity tag (the SHA-256 of the document, quoted).",
+            ),
+        ],
         responses={
             (200, "text/calendar"): OpenApiResponse(
                 OpenApiTypes.STR, description="An RFC 5545 iCalendar document with one VEVENT per finalized meeting."
             ),
+            304: OpenApiResponse(description="Not modified: the `ETag` sent in `If-None-Match` is the feed's."),
             (404, "application/json"): OpenApiResponse(ERROR_REF, description="Unknown or rotated token."),
             (406, "application/json"): NOT_ACCEPTABLE,
+            (429, "application/json"): OpenApiResponse(
+                ERROR_REF,
+                description="Too many reads of this feed, or from this address; retry after `Retry-After` seconds.",
+            ),
         },
         tags=["scheduling"],
     )

@@ -332,7 +332,10 @@ class TestFeed:
                 finalized_at=datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC),
                 schedule_revision=1,
             )
-        # token (+user), calendars (+creators), accepted invitations (+invitees)
-        with django_assert_num_queries(3):
+        # The two throttles (address, token): one UPSERT each, and each sweeps ended windows as its own opens;
+        # then token (+user), calendars (+creators), accepted invitations (+invitees).
+        with django_assert_num_queries(4 + 3):
             response = api_client.get(feed_path(token.token))
         assert len(parse(response).events) == count
+        with django_assert_num_queries(2 + 3):  # the windows are open now
+            assert len(parse(api_client.get(feed_path(token.token))).events) == count
