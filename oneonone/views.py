@@ -7,6 +7,7 @@ from django.db import connection
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -105,7 +106,7 @@ class HealthView(APIView):
             "200 when the application and its database answer, 503 otherwise. With `?detail=1`, staff (a "
             "session or token of a staff user) or a monitor sending `X-Health-Token: <HEALTH_DETAIL_TOKEN>` "
             "also get `details`: what waits in the background queues, what runs, what failed, and how old the "
-            "oldest waiting item is."
+            "oldest waiting item is. Any other value of `detail` is a 400 (`?detail=` empty counts as left out)."
         ),
         parameters=[
             OpenApiParameter(
@@ -149,11 +150,14 @@ class HealthView(APIView):
         tags=["health"],
     )
     def get(self, request):
+        detail = request.query_params.get("detail", "")
+        if detail not in ("", "1"):  # as the schema says (enum [1]): `?detail=0` or `true` must not pass as "no"
+            raise ValidationError({"detail": ["Send 1 to add the details, or leave it out."]})
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         body = {"status": "ok", "database": "ok"}
-        if request.query_params.get("detail") == "1" and self._may_see_details(request):
+        if detail == "1" and self._may_see_details(request):
             body["details"] = health.details()
         return Response(body, status=status.HTTP_200_OK)
 
