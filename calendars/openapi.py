@@ -22,6 +22,7 @@ from calendars.models import (
     MAX_TIMESLOTS_PER_OWNER_PER_DAY,
 )
 from calendars.serializers import (
+    AvailabilityQuerySerializer,
     AvailabilitySerializer,
     CalendarCreateSerializer,
     CalendarEditSerializer,
@@ -454,7 +455,7 @@ AVAILABILITY_EXAMPLE = OpenApiExample(
 availability = extend_schema_view(
     get=extend_schema(
         operation_id="calendars_availability",
-        parameters=[CALENDAR_ID],
+        parameters=[CALENDAR_ID, AvailabilityQuerySerializer],
         summary="Who is available when (the heat map)",
         description=(
             "For each of the calendar's days (by date), the maximal stretches where the same people are "
