@@ -180,12 +180,20 @@ calendar_viewset = extend_schema_view(
         description=(
             "Creates the calendar with its days (1 to 60, dates and rankings unique) and, optionally, "
             "my own timeslots on each day, in one transaction. I become its creator. `timezone` (IANA "
-            "name, default `UTC`) says in which zone the days' times are wall-clock times. 400 when I "
-            f"already created {MAX_CALENDARS_PER_USER} calendars, or for more than "
-            f"{MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR} timeslots in all."
+            "name, default `UTC`) says in which zone the days' times are wall-clock times."
         ),
         request=CalendarCreateSerializer,
-        responses={201: CalendarCreateSerializer},
+        responses={
+            201: CalendarCreateSerializer,
+            400: OpenApiResponse(
+                VALIDATION_REF,
+                description=(
+                    "Invalid input: each offending field is named with its messages. Also when I already "
+                    f"created {MAX_CALENDARS_PER_USER} calendars (`non_field_errors`), or for more than "
+                    f"{MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR} of my timeslots in all (`days`)."
+                ),
+            ),
+        },
         examples=[CREATE_EXAMPLE],
         tags=["calendars"],
     ),

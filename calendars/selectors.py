@@ -17,17 +17,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, CharField, F, Func, Q, QuerySet, Value, When
 from django.http import Http404
 
+from calendars import models as calendar_models
 from calendars import read_models
-from calendars.models import (
-    FEED_MAX_MEETINGS,
-    Calendar,
-    Day,
-    FeedToken,
-    Invitation,
-    InvitationStatus,
-    TimeSlot,
-    upcoming_from,
-)
+from calendars.models import Calendar, Day, FeedToken, Invitation, InvitationStatus, TimeSlot
 from calendars.scheduling import CandidateDay, Slot, availability_grid, in_zone, wall_instant
 
 User = get_user_model()
@@ -210,13 +202,13 @@ def feed_owner(*, token: str):
     return feed_token.user
 
 
-def finalized_meetings(*, user, limit: int = FEED_MAX_MEETINGS) -> list[tuple[Calendar, list]]:
+def finalized_meetings(*, user, limit: int = calendar_models.FEED_MAX_MEETINGS) -> list[tuple[Calendar, list]]:
     """Finalized calendars `user` created or takes part in, by date, each with its participants (two queries).
 
     At most `limit`: the upcoming ones first (from yesterday on, in UTC, so a meeting of today in any zone
     counts), soonest first, then the most recent past ones with the room left.
     """
-    upcoming = Q(finalized_date__gte=upcoming_from())
+    upcoming = Q(finalized_date__gte=calendar_models.upcoming_from())
     calendars = list(
         Calendar.objects.member_of(user)
         .filter(finalized_date__isnull=False)

@@ -16,7 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from calendars import access, ics, openapi, read_models, selectors, services
+from calendars import access, ics, openapi, read_models, selectors, services, throttles
 from calendars.access import Role
 from calendars.models import Calendar, Day, TimeSlot
 from calendars.renderers import ICalendarViewMixin
@@ -34,7 +34,6 @@ from calendars.serializers import (
     TimeSlotBulkItemSerializer,
     TimeSlotSerializer,
 )
-from calendars.throttles import FeedAddressThrottle, FeedTokenThrottle
 from oneonone.exceptions import Conflict
 
 NOT_CREATOR = "Only the calendar's creator can change or delete it."
@@ -247,7 +246,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 class CalendarFeedView(ICalendarViewMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [FeedAddressThrottle, FeedTokenThrottle]
+    throttle_classes = [throttles.FeedAddressThrottle, throttles.FeedTokenThrottle]
 
     def get(self, request, token: str):
         owner = selectors.feed_owner(token=token)

@@ -8,7 +8,6 @@ the `contact_unique_pair` constraint; the loser re-reads and answers as if it ca
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -138,25 +137,18 @@ def _remove(relation: Contact) -> Contact:
     return relation
 
 
-def _create_or_rewrite(
-    *,
-    action: str,
-    actor,
-    other,
-    status: int,
-    rewritable: set[State],
-    before_write: Callable[[], None] | None = None,
-) -> Contact:
+def _create_or_rewrite(*, action: str, actor, other, status: int, rewritable: set[State]) -> Contact:
     """Make `actor -> other` have `status`: insert on NONE, rewrite from `rewritable`, else refuse.
 
-    `before_write` runs (and may refuse) once the move is legal, just before the row is written.
+    A new request (`add`) is refused with a 400 past MAX_PENDING_REQUESTS_PER_USER, once the move is
+    legal: a request that could not be sent anyway says why.
     """
     _check_not_self(actor, other)
     for _attempt in range(2):
         relation = contact_between(user=actor, other=other, lock=True)
         state = state_of(relation, user=actor)
-        if before_write is not None and (state is State.NONE or state in rewritable):
-            before_write()
+        if action == "add" and (state is State.NONE or state in rewritable):
+            _check_request_room(actor)
         if state is State.NONE:
             created = _create(actor=actor, other=other, status=status)
             if created is not None:
@@ -189,18 +181,9 @@ def _check_request_room(actor) -> None:
 
 @transaction.atomic
 def contact_add(*, actor, other) -> Contact:
-    """Send `other` a friend request; the one who declined a request may send one back.
-
-    400 when the actor already has MAX_PENDING_REQUESTS_PER_USER requests waiting (after the refusals of
-    the state machine: a request that could not be sent anyway says why).
-    """
+    """Send `other` a friend request; the one who declined a request may send one back."""
     return _create_or_rewrite(
-        action="add",
-        actor=actor,
-        other=other,
-        status=ContactStatus.PENDING,
-        rewritable={State.I_REJECTED},
-        before_write=lambda: _check_request_room(actor),
+        action="add", actor=actor, other=other, status=ContactStatus.PENDING, rewritable={State.I_REJECTED}
     )
 
 

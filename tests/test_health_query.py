@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_any_value_but_1_is_a_400(api_client, value):
     response = api_client.get("/healthz/", {"detail": value})
     assert response.status_code == 400
-    assert response.json() == {"detail": ["Send 1 to add the details, or leave it out."]}
+    assert response.json() == {"detail": ["Send 1 for the details, or leave it out."]}
 
 
 @pytest.mark.parametrize("query", [{}, {"detail": ""}, {"detail": "1"}])
