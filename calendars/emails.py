@@ -32,7 +32,10 @@ def describe_window(
     `Monday 6 May 2030, 04:45-05:45 in New York (10:45-11:45 Berlin time)`.
     """
     if reader_zone and reader_zone != zone:
-        return _describe_for_reader(starts_at, ends_at, zone, reader_zone)
+        try:
+            return _describe_for_reader(starts_at, ends_at, zone, reader_zone)
+        except OverflowError:  # the reader's clock would pass year 9999 (a date stored before the window)
+            pass
     offset = starts_at.strftime("%z")
     offset = f"UTC{offset[:3]}:{offset[3:]}"
     day = f"{starts_at:%A} {starts_at.day} {starts_at:%B %Y}"
@@ -129,10 +132,11 @@ def queue_cancellation(calendar: Calendar, *, participants: Sequence) -> None:
     )
 
 
+# How each answer reads after one name, and after several.
 ANSWER_LABELS = [
-    (InvitationStatus.ACCEPTED, "accepted"),
-    (InvitationStatus.REJECTED, "declined"),
-    (InvitationStatus.PENDING, "have not answered"),
+    (InvitationStatus.ACCEPTED, "accepted", "accepted"),
+    (InvitationStatus.REJECTED, "declined", "declined"),
+    (InvitationStatus.PENDING, "has not answered", "have not answered"),
 ]
 # The meeting length the notices suggest windows for (a calendar has no length of its own).
 NOTICE_DURATION = 60
@@ -164,7 +168,11 @@ def _answers_line(calendar: Calendar) -> str:
         .values_list("invitee__username", "status")
     ):
         names[status].append(username)
-    parts = [f"{', '.join(names[status])} {label}" for status, label in ANSWER_LABELS if names[status]]
+    parts = [
+        f"{', '.join(names[status])} {one if len(names[status]) == 1 else several}"
+        for status, one, several in ANSWER_LABELS
+        if names[status]
+    ]
     return "; ".join(parts) + "."
 
 
@@ -208,11 +216,15 @@ def queue_deadline_passed(calendar: Calendar) -> None:
         .values_list("invitee__username", flat=True)
     )
     silent = f"Did not answer: {', '.join(pending)}." if pending else "Everyone invited answered."
-    deadline = calendar.respond_by.astimezone(ZoneInfo(creator.timezone or calendar.timezone))
+    reader_zone = creator.timezone or calendar.timezone
+    try:
+        deadline = calendar.respond_by.astimezone(ZoneInfo(reader_zone))
+    except OverflowError:  # past year 9999 on that clock (a deadline stored before the window of dates)
+        deadline, reader_zone = calendar.respond_by.astimezone(datetime.UTC), "UTC"
     body = (
         f"Hello {creator.username},\n\n"
         f"The deadline to answer {_quoted(calendar.title)} passed ({deadline:%A} {deadline.day} {deadline:%B %Y}, "
-        f"{deadline:%H:%M} {city(creator.timezone or calendar.timezone)} time).\n\n"
+        f"{deadline:%H:%M} {city(reader_zone)} time).\n\n"
         f"{silent}\n\n{best}\n\n"
         f"Fix the meeting with POST /calendars/{calendar.pk}/finalize/, or move the deadline with PUT "
         f"/calendars/{calendar.pk}/.\n"

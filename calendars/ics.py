@@ -6,6 +6,9 @@ Built with the `icalendar` library; see docs/scheduling.md for the fields.
 from __future__ import annotations
 
 import datetime
+import functools
+import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -13,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar as ICalendar
-from icalendar import Event, vCalAddress
+from icalendar import Event, Timezone, vCalAddress
 
 from calendars.models import Calendar
 
@@ -22,6 +25,14 @@ CONTENT_TYPE = "text/calendar"
 FEED_REFRESH = datetime.timedelta(hours=1)
 # Users without an email address still need a calendar address; `.invalid` never resolves (RFC 2606).
 PLACEHOLDER_DOMAIN = "users.invalid"
+# The control characters RFC 5545 (3.3.11, TEXT) forbids: every C0 one but tab, CR and LF (which the library
+# escapes as `\n`), and DEL. The API refuses them in titles and descriptions; rows stored before lose them here.
+FORBIDDEN_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def ics_text(value: str) -> str:
+    """User text made safe for a TEXT property: the control characters RFC 5545 forbids are left out."""
+    return FORBIDDEN_IN_TEXT.sub("", value)
 
 
 def uid_domain() -> str:
@@ -47,9 +58,12 @@ def _ics_datetime(moment: datetime.datetime, zone: ZoneInfo) -> datetime.datetim
     through a repeated hour (clocks going back) is written in UTC instead.
     """
     wall = moment.replace(tzinfo=None)
-    if wall.replace(tzinfo=zone, fold=0).astimezone(datetime.UTC) == moment.astimezone(datetime.UTC):
+    try:
+        if wall.replace(tzinfo=zone, fold=0).astimezone(datetime.UTC) == moment.astimezone(datetime.UTC):
+            return wall.replace(tzinfo=zone)
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:  # the first or last day a date can be (stored before the window of dates)
         return wall.replace(tzinfo=zone)
-    return moment.astimezone(datetime.UTC)
 
 
 def meeting_event(
@@ -72,8 +86,8 @@ def meeting_event(
         last_modified=calendar.updated_at.astimezone(datetime.UTC),
         start=_ics_datetime(starts_at, zone),
         end=_ics_datetime(ends_at, zone),
-        summary=calendar.title,
-        description=calendar.description or None,
+        summary=ics_text(calendar.title),
+        description=ics_text(calendar.description) or None,
         organizer=calendar_address(calendar.creator),
         attendees=[calendar_address(user, role="REQ-PARTICIPANT") for user in participants],
         sequence=calendar.ics_sequence,
@@ -93,13 +107,67 @@ def _envelope(events: Iterable[Event], *, method: str | None, name: str | None =
     events = list(events)
     for event in events:
         ical.add_component(event)
-    if events:
-        # VTIMEZONE rules covering every year the events fall in (the library's default stops at 2038).
-        years = [event.start.year for event in events]
-        ical.add_missing_timezones(
-            first_date=datetime.date(min(years) - 1, 1, 1), last_date=datetime.date(max(years) + 1, 12, 31)
-        )
+    # One VTIMEZONE per zone used, with its rules for the years the events fall in and no others (the
+    # library's default stops at 2038; every year from the first event to the last let a feed with a
+    # meeting in year 1 and one in 9999 take 30 s). The work grows with the events, which a feed caps.
+    years: dict[str, set[int]] = defaultdict(set)
+    for event in events:
+        for moment in (event.start, event.end):
+            if isinstance(moment.tzinfo, ZoneInfo):
+                years[moment.tzinfo.key].add(moment.year)
+    for tzid in sorted(ical.get_missing_tzids() & years.keys()):  # UTC is written as `Z`, without one
+        vtimezone = zone_rules(tzid, years[tzid])
+        if vtimezone is not None:
+            ical.subcomponents.insert(len(ical.timezones), vtimezone)
     return ical
+
+
+def _runs(years: Iterable[int]) -> list[tuple[int, int]]:
+    """Consecutive years as (first, last) runs: {2030, 2031, 2039} gives [(2030, 2031), (2039, 2039)]."""
+    runs: list[list[int]] = []
+    for year in sorted(years):
+        if runs and year == runs[-1][1] + 1:
+            runs[-1][1] = year
+        else:
+            runs.append([year, year])
+    return [(first, last) for first, last in runs]
+
+
+def zone_rules(tzid: str, years: Iterable[int]) -> Timezone | None:
+    """The VTIMEZONE of `tzid` with its observances from 1 January of each run of `years` to the next.
+
+    Each run starts with the observance in force on its 1 January; between runs nothing is said, since
+    no event falls there. None when no rule could be computed (an unknown zone, or only the first or
+    last year a date can be, where the library's search runs past datetime's range).
+    """
+    vtimezone = None
+    for first, last in _runs(years):
+        computed = _rules_of_years(tzid, first, last)
+        if computed is None:
+            continue
+        part = Timezone.from_ical(computed)
+        if vtimezone is None:
+            vtimezone = part
+            vtimezone.pop("COMMENT", None)  # "only works from ... to ...": the runs together say more
+        else:
+            for observance in part.subcomponents:
+                vtimezone.add_component(observance)
+    return vtimezone
+
+
+@functools.lru_cache(maxsize=2048)
+def _rules_of_years(tzid: str, first: int, last: int) -> bytes | None:
+    """The VTIMEZONE of `tzid` from 1 January `first` to 1 January after `last`, as iCalendar text, or None.
+
+    Cached (zone rules do not change while the process runs): the library's search for the first change
+    walks from the start to the next one, which for a year before a zone's first rule (year 2, say) is
+    centuries of steps, some 8 ms a zone.
+    """
+    try:
+        end = datetime.date(last + 1, 1, 1) if last < datetime.MAXYEAR else datetime.date(last, 12, 1)
+        return Timezone.from_tzinfo(ZoneInfo(tzid), tzid, datetime.date(first, 1, 1), end).to_ical()
+    except (OverflowError, ValueError, KeyError):
+        return None
 
 
 def calendar_ics(calendar: Calendar, *, participants: Sequence, method: str = "PUBLISH") -> bytes:

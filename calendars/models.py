@@ -18,9 +18,58 @@ from calendars.scheduling import place_meeting
 # Bounds a client hits as a clear 400 (see docs/calendars.md).
 MAX_DAYS_PER_CALENDAR = 60
 MAX_TIMESLOTS_PER_OWNER_PER_DAY = 48
+# Caps on what one user can grow (OWASP API4), each a 400 at the cap. Counts, so no CHECK constraint can
+# hold them: each is counted under the row lock that every write adding to it takes (calendars.services,
+# invitations.services), so concurrent requests cannot pass it together. See docs/security.md, "Limits".
+MAX_CALENDARS_PER_USER = 500  # calendars one user created
+MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR = 500  # one person's slots on one calendar, every day together
+MAX_INVITATIONS_PER_CALENDAR = 100  # invitations of one calendar, whatever their state
+# What one iCalendar feed holds: the upcoming meetings, soonest first, then the most recent past ones, at most
+# this many in all (a user may take part in any number of calendars). See docs/scheduling.md.
+FEED_MAX_MEETINGS = 100
 MAX_RANKING = 2_147_483_647  # the PostgreSQL integer column's upper end
 DEFAULT_TIME_ZONE = "UTC"
 END_AFTER_START = "End time must be after start time."
+# The dates a calendar may hold: from a year before today to ten years after (today in UTC). A date outside
+# is a 400 wherever one enters (the days of a create or edit, finalize; `respond_by` ends within it too).
+# It moves with today, which no CHECK constraint can follow: rows stored before it may hold any date, and
+# the code reading them copes (calendars.scheduling, calendars.ics). See docs/calendars.md.
+DATES_YEARS_BACK = 1
+DATES_YEARS_AHEAD = 10
+
+
+def dates_today() -> datetime.date:
+    """Today in UTC, the day the window of dates is counted from (the test suite pins it)."""
+    return django_timezone.now().astimezone(datetime.UTC).date()
+
+
+def _years_from(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def date_window() -> tuple[datetime.date, datetime.date]:
+    """The first and last date a calendar may hold today (both included)."""
+    today = dates_today()
+    return _years_from(today, -DATES_YEARS_BACK), _years_from(today, DATES_YEARS_AHEAD)
+
+
+def upcoming_from() -> datetime.date:
+    """The first date whose meetings count as upcoming: yesterday in UTC, so that today's in any zone do."""
+    return dates_today() - datetime.timedelta(days=1)
+
+
+def outside_date_window(day: datetime.date) -> str | None:
+    """Why `day` cannot be a calendar's date (a 400 message), or None when it can."""
+    first, last = date_window()
+    if first <= day <= last:
+        return None
+    return (
+        f"{day.isoformat()} is outside the dates a calendar may hold: from {first.isoformat()} to "
+        f"{last.isoformat()} (a year back, ten years ahead)."
+    )
 
 
 class CalendarQuerySet(models.QuerySet):

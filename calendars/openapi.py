@@ -15,8 +15,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
-from calendars.models import MAX_TIMESLOTS_PER_OWNER_PER_DAY
+from calendars.models import (
+    FEED_MAX_MEETINGS,
+    MAX_CALENDARS_PER_USER,
+    MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR,
+    MAX_TIMESLOTS_PER_OWNER_PER_DAY,
+)
 from calendars.serializers import (
+    AvailabilityQuerySerializer,
     AvailabilitySerializer,
     CalendarCreateSerializer,
     CalendarEditSerializer,
@@ -180,7 +186,17 @@ calendar_viewset = extend_schema_view(
             "changes anything, and the creator is mailed the best times."
         ),
         request=CalendarCreateSerializer,
-        responses={201: CalendarCreateSerializer},
+        responses={
+            201: CalendarCreateSerializer,
+            400: OpenApiResponse(
+                VALIDATION_REF,
+                description=(
+                    "Invalid input: each offending field is named with its messages. Also when I already "
+                    f"created {MAX_CALENDARS_PER_USER} calendars (`non_field_errors`), or for more than "
+                    f"{MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR} of my timeslots in all (`days`)."
+                ),
+            ),
+        },
         examples=[CREATE_EXAMPLE],
         tags=["calendars"],
     ),
@@ -200,7 +216,8 @@ calendar_viewset = extend_schema_view(
         description=(
             "Creator only. Replaces title, description, time zone (left out: unchanged) and the day list: "
             "days sent with their `id` are kept with their timeslots (date and ranking may change, swaps "
-            "included), days left out are deleted with their timeslots, days without `id` are added. "
+            "included), days left out are deleted with their timeslots, days without `id` are added "
+            f"(400 if my timeslots on the calendar would then pass {MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR}). "
             "While the meeting is finalized, only title and description may change: a different day list "
             "or time zone answers 409."
         ),
@@ -239,7 +256,8 @@ timeslot_viewset = extend_schema_view(
         summary="Add my timeslot (or several) to a day",
         description=(
             "The creator and participants add their own availability; it may not overlap another of "
-            "their slots on that day (touching is fine), at most 48 per person per day. `preference` is "
+            "their slots on that day (touching is fine), at most 48 per person per day and "
+            f"{MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR} per person on the calendar. `preference` is "
             "`yes` (left out) or `if_need_be`. 409 while the meeting is finalized.\n\n"
             "A JSON array of slots adds them all or none: every item is checked first, against the others "
             "and my slots on the day, and a bad one refuses the whole body with a 400 keyed by its index "
@@ -296,7 +314,8 @@ timeslot_replace = extend_schema(
         "Replaces all of **my** timeslots on this day with the array sent, in one transaction, and "
         "answers my slots on the day after the change, earliest first. Same rules as adding a slot "
         "(creator and participants only, start before end, no overlap among them, touching is fine, "
-        "at most 48), all checked before anything is written: a bad item refuses the whole body with "
+        f"at most 48, and {MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR} of mine on the calendar), all checked before "
+        "anything is written: a bad item refuses the whole body with "
         'a 400 keyed by its index (`{"2": {"end_time": ["..."]}}`). An empty array clears my day. A slot '
         "whose times are sent again keeps its id (and takes the preference sent). Other members' slots "
         "are never touched. Two saves of the same day at once end as one of the two bodies, never a mix. "
@@ -447,7 +466,7 @@ AVAILABILITY_EXAMPLE = OpenApiExample(
 availability = extend_schema_view(
     get=extend_schema(
         operation_id="calendars_availability",
-        parameters=[CALENDAR_ID],
+        parameters=[CALENDAR_ID, AvailabilityQuerySerializer],
         summary="Who is available when (the heat map)",
         description=(
             "For each of the calendar's days (by date), the maximal stretches where the same people are "
@@ -590,20 +609,43 @@ feed_token = extend_schema_view(
 feed = extend_schema_view(
     get=extend_schema(
         operation_id="calendars_feed",
-        parameters=[FEED_TOKEN],
         summary="My calendar feed (no login)",
         description=(
-            "Every finalized meeting the token's owner created or takes part in, as one `text/calendar` document "
-            "for calendar apps to subscribe to (no METHOD; REFRESH-INTERVAL one hour). Authenticated by the "
-            "secret token in the path only; an unknown or rotated token answers 404."
+            "The finalized meetings the token's owner created or takes part in, as one `text/calendar` document "
+            "for calendar apps to subscribe to (no METHOD; REFRESH-INTERVAL one hour): the upcoming ones, "
+            f"soonest first, then the most recent past ones, {FEED_MAX_MEETINGS} at most. Authenticated by the "
+            "secret token in the path only; an unknown or rotated token answers 404. Throttled per client "
+            "address and per token (429 with `Retry-After`). Answers a strong `ETag`; sent back in "
+            "`If-None-Match`, an unchanged feed answers 304 without a body."
         ),
         auth=[],
+        parameters=[
+            FEED_TOKEN,
+            OpenApiParameter(
+                "If-None-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The `ETag` of the copy the client has: 304 when the feed is still the same.",
+            ),
+            OpenApiParameter(
+                "ETag",
+                str,
+                OpenApiParameter.HEADER,
+                response=[200, 304],
+                description="The feed's strong entity tag (the SHA-256 of the document, quoted).",
+            ),
+        ],
         responses={
             (200, "text/calendar"): OpenApiResponse(
                 OpenApiTypes.STR, description="An RFC 5545 iCalendar document with one VEVENT per finalized meeting."
             ),
+            304: OpenApiResponse(description="Not modified: the `ETag` sent in `If-None-Match` is the feed's."),
             (404, "application/json"): OpenApiResponse(ERROR_REF, description="Unknown or rotated token."),
             (406, "application/json"): NOT_ACCEPTABLE,
+            (429, "application/json"): OpenApiResponse(
+                ERROR_REF,
+                description="Too many reads of this feed, or from this address; retry after `Retry-After` seconds.",
+            ),
         },
         tags=["scheduling"],
     )

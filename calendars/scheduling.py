@@ -222,8 +222,24 @@ def _sort_key(username: str) -> tuple[str, str]:
     return (username.casefold(), username)
 
 
+# Days whose every wall time converts to UTC and back: not the first or last day datetime can hold, where
+# a zone's offset (less than a day) can carry a time past year 1 or year 9999 (an OverflowError).
+_FIRST_PLACEABLE = date.min + timedelta(days=1)
+_LAST_PLACEABLE = date.max - timedelta(days=1)
+
+
+def _placeable(day: date) -> bool:
+    return _FIRST_PLACEABLE <= day <= _LAST_PLACEABLE
+
+
 def _instants(day: date, wall_us: int, zone: tzinfo) -> list[datetime]:
-    """The UTC instants at which the wall-clock time occurs: none in a DST gap, two in a repeated hour."""
+    """The UTC instants at which the wall-clock time occurs: none in a DST gap, two in a repeated hour.
+
+    None either on a day at the very ends of the calendar (0001-01-01, 9999-12-31), where UTC may not
+    reach: suggestions leave such a day out, `place_meeting` takes its wall times as they are.
+    """
+    if not _placeable(day):
+        return []
     naive = datetime.combine(day, _time(wall_us))
     found: list[datetime] = []
     for fold in (0, 1):
@@ -485,6 +501,10 @@ def place_meeting(*, time_zone: str | tzinfo, day: date, start: time, end: time)
     start_us, end_us = _us(start), _us(end)
     if start_us >= end_us:
         raise ValueError("start must be before end.")
+    if not _placeable(day):
+        # The first or last day a date can be (stored before the window of dates existed): the wall times
+        # with the zone as they are, since UTC may not reach them; the API no longer takes such a day.
+        return wall_instant(day, start, zone), wall_instant(day, end, zone)
     starts = _instants(day, start_us, zone)
     if not starts:
         raise NonexistentTimeError(which="start_time", day=day, at=start, zone=zone)
@@ -509,10 +529,14 @@ def wall_instant(day: date, at: time, time_zone: str | tzinfo) -> datetime:
 
 
 def in_zone(moment: datetime, time_zone: str | None) -> str | None:
-    """`moment` as ISO 8601 on the clock of `time_zone` (its date, wall time and offset); None without a zone."""
+    """`moment` as ISO 8601 on the clock of `time_zone` (its date, wall time and offset); None without a zone,
+    or when that clock would show a date past year 9999 or before year 1."""
     if not time_zone:
         return None
-    return moment.astimezone(_zone(time_zone)).isoformat()
+    try:
+        return moment.astimezone(_zone(time_zone)).isoformat()
+    except OverflowError:
+        return None
 
 
 # The availability grid ---------------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, Func, QuerySet
+from django.db.models import Case, CharField, F, Func, Q, QuerySet, Value, When
 from django.http import Http404
 
+from calendars import models as calendar_models
 from calendars import read_models
 from calendars.models import Calendar, Day, FeedToken, Invitation, InvitationStatus, TimeSlot
 from calendars.scheduling import (
@@ -225,13 +226,27 @@ def feed_owner(*, token: str):
     return feed_token.user
 
 
-def finalized_meetings(*, user) -> list[tuple[Calendar, list]]:
-    """Finalized calendars `user` created or takes part in, soonest first, each with its participants (two queries)."""
+def finalized_meetings(*, user, limit: int = calendar_models.FEED_MAX_MEETINGS) -> list[tuple[Calendar, list]]:
+    """Finalized calendars `user` created or takes part in, by date, each with its participants (two queries).
+
+    At most `limit`: the upcoming ones first (from yesterday on, in UTC, so a meeting of today in any zone
+    counts), soonest first, then the most recent past ones with the room left.
+    """
+    upcoming = Q(finalized_date__gte=calendar_models.upcoming_from())
     calendars = list(
         Calendar.objects.member_of(user)
         .filter(finalized_date__isnull=False)
         .select_related("creator")
-        .order_by("finalized_date", "finalized_start_time", "id")
+        .order_by(
+            Case(When(upcoming, then=Value(0)), default=Value(1)),
+            # Upcoming: soonest first; past: latest first (each pair is NULL for the other group).
+            Case(When(upcoming, then=F("finalized_date"))).asc(),
+            Case(When(upcoming, then=F("finalized_start_time"))).asc(),
+            Case(When(~upcoming, then=F("finalized_date"))).desc(),
+            Case(When(~upcoming, then=F("finalized_start_time"))).desc(),
+            "id",
+        )[:limit]
     )
+    calendars.sort(key=lambda c: (c.finalized_date, c.finalized_start_time, c.pk))
     found = participants_by_calendar(calendar.pk for calendar in calendars)
     return [(calendar, found[calendar.pk]) for calendar in calendars]

@@ -7,6 +7,7 @@ One component cannot say "optional when sent, always answered", so the edit shap
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.urls import reverse
@@ -17,6 +18,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from calendars.ics import FORBIDDEN_IN_TEXT
 from calendars.models import (
     DEFAULT_TIME_ZONE,
     MAX_DAYS_PER_CALENDAR,
@@ -29,7 +31,9 @@ from calendars.models import (
     Preference,
     TimeSlot,
     check_time_order,
+    date_window,
     format_slot,
+    outside_date_window,
 )
 from calendars.scheduling import MAX_DURATION, MAX_LIMIT, STEPS, ReasonCode
 from oneonone import timezones
@@ -37,6 +41,7 @@ from oneonone import timezones
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 TOO_MANY_SLOTS = f"At most {MAX_TIMESLOTS_PER_OWNER_PER_DAY} timeslots per person per day."
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+DATE_WINDOW_HELP = "From a year before today to ten years after (today in UTC); 400 outside."
 
 
 @extend_schema_field(
@@ -164,6 +169,9 @@ class DaySerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Set by the server: the `day_id` of the day's timeslot endpoints. Not sent on create.",
     )
+    date = serializers.DateField(
+        help_text=f"Unique in the calendar. {DATE_WINDOW_HELP} A day kept by an edit may keep its date."
+    )
     ranking = serializers.IntegerField(
         min_value=1, max_value=MAX_RANKING, help_text="Preference, 1 = most preferred; unique in the calendar."
     )
@@ -219,10 +227,31 @@ def _new_slot_errors(slots: list[dict[str, Any]]) -> dict:
     return errors
 
 
+def _no_control_characters(value: str) -> str:
+    """400 for the control characters RFC 5545 forbids in iCalendar text (tab and line breaks are fine)."""
+    found = FORBIDDEN_IN_TEXT.search(value)
+    if found:
+        raise serializers.ValidationError(
+            f"Control character U+{ord(found.group()):04X} is not allowed; only tabs and line breaks are."
+        )
+    return value
+
+
 class CalendarWriteMixin:
-    """Day-list checks shared by create and edit: duplicates, duplicate ids, new slots."""
+    """Checks shared by create and edit: text fit for iCalendar and email, and the day list (duplicates,
+    duplicate ids, dates in the window, new slots)."""
+
+    def validate_title(self, value: str) -> str:
+        return _no_control_characters(value)
+
+    def validate_description(self, value: str) -> str:
+        return _no_control_characters(value)
 
     def slots_are_created(self, day: dict[str, Any]) -> bool:
+        return True
+
+    def date_is_new(self, day: dict[str, Any]) -> bool:
+        """Whether the day's date enters now (checked against the window of dates) or is kept as stored."""
         return True
 
     def validate_days(self, days: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -235,6 +264,8 @@ class CalendarWriteMixin:
             problems: dict[str, Any] = {}
             if day["date"] in seen_dates:
                 problems["date"] = [f"Duplicate date {day['date'].isoformat()} in this calendar."]
+            elif self.date_is_new(day) and (outside := outside_date_window(day["date"])):
+                problems["date"] = [outside]
             if day["ranking"] in seen_rankings:
                 problems["ranking"] = [f"Duplicate ranking {day['ranking']} in this calendar."]
             if "id" in day:
@@ -292,7 +323,7 @@ class DeadlineField(serializers.DateTimeField):
             "help_text",
             "When answers close (ISO 8601 with an offset), or null for no deadline. After it, invitees cannot "
             "answer and participants cannot change their timeslots; the creator can still do everything, "
-            "move the deadline or clear it. Must lie in the future when set or moved.",
+            "move the deadline or clear it. Must lie in the future when set or moved, and within ten years.",
         )
         super().__init__(**kwargs)
 
@@ -307,11 +338,16 @@ class DeadlineField(serializers.DateTimeField):
 
 
 def _future_deadline(value, current=None):
-    """The deadline, if it is null, unchanged, or in the future; else 400."""
+    """The deadline, if it is null, unchanged, or in the future and within the window of dates; else 400."""
     if value is None or value == current:
         return value
     if value <= django_timezone.now():
         raise serializers.ValidationError("The deadline must lie in the future.")
+    last = date_window()[1]
+    if value.astimezone(datetime.UTC).date() > last:
+        raise serializers.ValidationError(
+            f"The deadline must lie within ten years: on {last.isoformat()} (UTC) at the latest."
+        )
     return value
 
 
@@ -368,6 +404,14 @@ class CalendarEditSerializer(CalendarWriteMixin, serializers.ModelSerializer):
 
     def slots_are_created(self, day: dict[str, Any]) -> bool:
         return "id" not in day
+
+    def date_is_new(self, day: dict[str, Any]) -> bool:
+        # A day kept with the date it has may have left the window since (a calendar edited a year on).
+        if "id" not in day or self.instance is None:
+            return True
+        if not hasattr(self, "_stored_dates"):
+            self._stored_dates = dict(Day.objects.filter(calendar=self.instance).values_list("id", "date"))
+        return self._stored_dates.get(day["id"]) != day["date"]
 
 
 class CalendarSerializer(serializers.ModelSerializer):
@@ -429,9 +473,15 @@ class CalendarSerializer(serializers.ModelSerializer):
 class FinalizeSerializer(serializers.Serializer):
     """The meeting to fix: one of the calendar's days, and wall-clock times in the calendar's zone."""
 
-    date = serializers.DateField(help_text="One of the calendar's days.")
+    date = serializers.DateField(help_text=f"One of the calendar's days. {DATE_WINDOW_HELP}")
     start_time = ClockTimeField()
     end_time = ClockTimeField(help_text="Must be after `start_time` (a meeting cannot cross midnight).")
+
+    def validate_date(self, value):
+        outside = outside_date_window(value)
+        if outside:
+            raise serializers.ValidationError(outside)
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         check_time_order(attrs["start_time"], attrs["end_time"])

@@ -19,6 +19,8 @@ from calendars import access, emails, notices, selectors
 from calendars.models import (
     DEFAULT_TIME_ZONE,
     END_AFTER_START,
+    MAX_CALENDARS_PER_USER,
+    MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR,
     MAX_TIMESLOTS_PER_OWNER_PER_DAY,
     Calendar,
     Day,
@@ -104,6 +106,51 @@ def _lock_calendar(calendar_id: int) -> Calendar:
     return get_object_or_404(Calendar.objects.select_for_update(no_key=True), pk=calendar_id)
 
 
+# The caps on what one user grows (calendars.models): counts, so no constraint holds them; each is counted
+# under a row lock that every write adding to it takes first, so concurrent requests cannot pass it together.
+TOO_MANY_CALENDAR_SLOTS = {
+    "days": {NON_FIELD: [f"At most {MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR} timeslots per person per calendar."]}
+}
+
+
+def _lock_user(user_id: int) -> None:
+    """Lock the user's row: one capped write of theirs at a time (FOR NO KEY UPDATE, so inserting rows that
+    merely refer to the user, which take FOR KEY SHARE, never waits for it)."""
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk").first()
+
+
+def _check_calendar_room(creator_id: int) -> None:
+    """400 when the user already created MAX_CALENDARS_PER_USER calendars (their row locked by the caller)."""
+    owned = Calendar.objects.filter(creator_id=creator_id).count()
+    if owned >= MAX_CALENDARS_PER_USER:
+        raise ValidationError(
+            {NON_FIELD: [f"You already have {owned} calendars, the most allowed; delete one to create another."]}
+        )
+
+
+def _check_slot_room(*, calendar_id: int, owner_id: int, adding: int, removing: int = 0) -> None:
+    """400 when `owner` would pass MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR on the calendar (locked by the caller).
+
+    A write that does not add to the count (a whole day saved with as many slots or fewer) always passes.
+    """
+    if adding <= removing:
+        return
+    have = TimeSlot.objects.filter(day__calendar_id=calendar_id, owner_id=owner_id).count()
+    total = have - removing + adding
+    if total <= MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR:
+        return
+    most = MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR
+    if removing:
+        message = f"These timeslots would give you {total} on this calendar; {most} is the most allowed."
+    elif adding == 1:
+        message = f"You already have {have} timeslots on this calendar, the most allowed."
+    else:
+        message = (
+            f"You already have {have} timeslots on this calendar; {adding} more would pass {most}, the most allowed."
+        )
+    raise ValidationError({NON_FIELD: [message]})
+
+
 @transaction.atomic
 def calendar_create(
     *,
@@ -117,8 +164,13 @@ def calendar_create(
     """Create a calendar with its days and the creator's initial timeslots on them.
 
     `days` are validated dicts (date, ranking, optional timeslots); any `id` in them is ignored.
-    A deadline (`respond_by`) schedules the notice to the creator for when it passes.
+    A deadline (`respond_by`) schedules the notice to the creator for when it passes. 400 past the caps:
+    MAX_CALENDARS_PER_USER (counted under the creator's row lock), MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR.
     """
+    if sum(len(d.get("timeslots", [])) for d in days) > MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR:
+        raise ValidationError(TOO_MANY_CALENDAR_SLOTS)
+    _lock_user(creator.pk)
+    _check_calendar_room(creator.pk)
     with _constraints_as_400(DAYS_CLASH):
         calendar = Calendar.objects.create(
             creator=creator, title=title, description=description, timezone=timezone, respond_by=respond_by
@@ -133,6 +185,19 @@ def calendar_create(
         )
     notices.schedule_deadline(calendar)
     return calendar
+
+
+def _check_creator_slots_after_edit(calendar: Calendar, *, kept: dict, days: list[dict[str, Any]]) -> None:
+    """400 when the creator's slots on the days kept plus those sent with new days pass the per-calendar cap
+    and grow the count (the calendar locked by the caller)."""
+    adding = sum(len(data.get("timeslots", [])) for data in days if "id" not in data)
+    if not adding:
+        return
+    mine = TimeSlot.objects.filter(day__calendar=calendar, owner_id=calendar.creator_id)
+    have = mine.count()
+    after = mine.filter(day_id__in=kept).count() + adding
+    if after > MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR and after > have:
+        raise ValidationError(TOO_MANY_CALENDAR_SLOTS)
 
 
 def _free_values(used: set, first, step) -> Iterator:
@@ -181,6 +246,7 @@ def calendar_update(
             raise finalized_conflict(calendar, "the days and the time zone")
 
     kept = {data["id"]: data for data in days if "id" in data}
+    _check_creator_slots_after_edit(calendar, kept=kept, days=days)
     Day.objects.filter(calendar=calendar).exclude(pk__in=kept).delete()
 
     changed = [
@@ -402,6 +468,7 @@ def timeslot_create(
     """Add `owner`'s availability on `day`; 400 if it overlaps one of their slots or exceeds the cap."""
     day = _lock_day_for(day_id=day.pk, user_id=owner.pk)
     _check_slot_fits(day_id=day.pk, owner_id=owner.pk, start=start_time, end=end_time, exclude=None)
+    _check_slot_room(calendar_id=day.calendar_id, owner_id=owner.pk, adding=1)
     with _constraints_as_400(SLOT_ORDER):
         timeslot = TimeSlot.objects.create(
             day=day, owner=owner, start_time=start_time, end_time=end_time, preference=preference
@@ -461,6 +528,7 @@ def timeslots_add(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str, An
                 ]
             }
         )
+    _check_slot_room(calendar_id=day.calendar_id, owner_id=owner.pk, adding=len(slots))
     with _constraints_as_400(SLOT_ORDER):
         created = _owned_by(TimeSlot.objects.bulk_create(_new_slots(day, owner.pk, slots)), owner)
     _availability_added(day.calendar, owner)
@@ -477,6 +545,12 @@ def timeslots_replace(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str
     never touched.
     """
     day = _lock_day_for(day_id=day.pk, user_id=owner.pk)
+    _check_slot_room(
+        calendar_id=day.calendar_id,
+        owner_id=owner.pk,
+        adding=len(slots),
+        removing=TimeSlot.objects.filter(day=day, owner=owner).count(),
+    )
     wanted = {(item["start_time"], item["end_time"]): item for item in slots}
     kept: list[TimeSlot] = []
     changed: list[TimeSlot] = []

@@ -5,15 +5,18 @@ Who may do what is decided by calendars.access; the API documentation of each vi
 
 from __future__ import annotations
 
-from django.http import Http404
+import hashlib
+
+from django.http import Http404, HttpResponseNotModified
 from django.utils.functional import cached_property
+from django.utils.http import parse_etags
 from rest_framework import mixins, status, viewsets
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from calendars import access, ics, openapi, read_models, selectors, services
+from calendars import access, ics, openapi, read_models, selectors, services, throttles
 from calendars.access import Role
 from calendars.models import Calendar, Day, TimeSlot
 from calendars.renderers import ICalendarViewMixin
@@ -222,15 +225,32 @@ class FeedTokenView(IdempotentWrites, APIView):
         return Response(FeedTokenSerializer(feed_token, context={"request": request}).data)
 
 
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for it) or is `*`."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(tag.removeprefix("W/") == etag for tag in parse_etags(if_none_match))
+
+
 @openapi.feed
 class CalendarFeedView(ICalendarViewMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [throttles.FeedAddressThrottle, throttles.FeedTokenThrottle]
 
     def get(self, request, token: str):
         owner = selectors.feed_owner(token=token)
         if owner is None:
             raise Http404
-        meetings = selectors.finalized_meetings(user=owner)
-        # Private data behind a secret URL: shared caches must not keep it.
-        return Response(ics.feed_ics(owner=owner, calendars=meetings), headers={"Cache-Control": "private, no-cache"})
+        body = ics.feed_ics(owner=owner, calendars=selectors.finalized_meetings(user=owner))
+        # Private data behind a secret URL: shared caches must not keep it, and a client revalidates it
+        # every time; the strong ETag (the document's digest) spares it the body when nothing changed.
+        headers = {"Cache-Control": "private, no-cache", "ETag": f'"{hashlib.sha256(body).hexdigest()}"'}
+        if _matches(request.headers.get("If-None-Match"), headers["ETag"]):
+            not_modified = HttpResponseNotModified()
+            for name, value in headers.items():
+                not_modified[name] = value
+            return not_modified
+        return Response(body, headers=headers)

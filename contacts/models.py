@@ -7,6 +7,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Greatest, Least
 
+# Friend requests one user may have waiting for an answer (OWASP API4): a 400 at the cap. A count, so no
+# constraint holds it: contacts.services counts it under the requester's row lock. See docs/contacts.md.
+MAX_PENDING_REQUESTS_PER_USER = 100
+
 
 class ContactStatus(models.IntegerChoices):
     """`ContactStatusEnum`, numbered as in the system the spec was generated from."""

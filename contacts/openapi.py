@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 
 from accounts.serializers import UserSummarySerializer
-from contacts.models import ContactStatus
+from contacts.models import MAX_PENDING_REQUESTS_PER_USER, ContactStatus
 from contacts.serializers import ContactActionSerializer, ContactSerializer
 from oneonone.schema import ERROR_REF
 
@@ -118,7 +118,8 @@ add = _action_schema(
     "Send a friend request",
     "Creates a pending request from me to the user. Refused (409) when any relation exists either way "
     "(a request, a friendship, a rejection of my request, a block); the one who declined a request "
-    "may send one back. Unknown user: 404. Myself: 400.",
+    "may send one back. Unknown user: 404. Myself: 400. At most "
+    f"{MAX_PENDING_REQUESTS_PER_USER} of my requests wait for an answer at a time (400 past it).",
 )
 
 accept = _action_schema(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import enum
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.settings import api_settings
 
-from contacts.models import Contact, ContactStatus
+from contacts.models import MAX_PENDING_REQUESTS_PER_USER, Contact, ContactStatus
 from contacts.selectors import contact_between
 from contacts.signals import contact_accepted, contact_requested, relation_severed
 from oneonone.exceptions import Conflict
@@ -136,11 +138,17 @@ def _remove(relation: Contact) -> Contact:
 
 
 def _create_or_rewrite(*, action: str, actor, other, status: int, rewritable: set[State]) -> Contact:
-    """Make `actor -> other` have `status`: insert on NONE, rewrite from `rewritable`, else refuse."""
+    """Make `actor -> other` have `status`: insert on NONE, rewrite from `rewritable`, else refuse.
+
+    A new request (`add`) is refused with a 400 past MAX_PENDING_REQUESTS_PER_USER, once the move is
+    legal: a request that could not be sent anyway says why.
+    """
     _check_not_self(actor, other)
     for _attempt in range(2):
         relation = contact_between(user=actor, other=other, lock=True)
         state = state_of(relation, user=actor)
+        if action == "add" and (state is State.NONE or state in rewritable):
+            _check_request_room(actor)
         if state is State.NONE:
             created = _create(actor=actor, other=other, status=status)
             if created is not None:
@@ -150,6 +158,25 @@ def _create_or_rewrite(*, action: str, actor, other, status: int, rewritable: se
             return _rewrite(relation, actor=actor, other=other, status=status)
         raise _refuse(action, state, other)
     raise Conflict(RACE_LOST.format(name=other.username))
+
+
+def _check_request_room(actor) -> None:
+    """400 when `actor` already has MAX_PENDING_REQUESTS_PER_USER requests waiting for an answer.
+
+    Counted under the actor's row lock (FOR NO KEY UPDATE, taken after the relation's, as every path here
+    locks), so parallel requests of one user cannot pass the cap together.
+    """
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=actor.pk).values_list("pk").first()
+    waiting = Contact.objects.filter(userA=actor, status=ContactStatus.PENDING).count()
+    if waiting >= MAX_PENDING_REQUESTS_PER_USER:
+        raise ValidationError(
+            {
+                api_settings.NON_FIELD_ERRORS_KEY: [
+                    f"You already have {waiting} friend requests waiting for an answer, the most allowed; "
+                    "cancel one (POST /contacts/unadd/) to send another."
+                ]
+            }
+        )
 
 
 @transaction.atomic

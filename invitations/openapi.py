@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
+from calendars.models import MAX_INVITATIONS_PER_CALENDAR
 from invitations.serializers import (
     InvitationCreateSerializer,
     InvitationEditSerializer,
@@ -82,7 +83,8 @@ calendar_invitations = extend_schema_view(
             "Create an invitation. Only the calendar's creator invites (others: 403), and only their "
             "friends (400 on `invitee_username` for an unknown user, yourself or a non-friend). "
             "Someone already pending or accepted: 409. Inviting again someone who rejected makes "
-            "the same invitation pending again (201)."
+            "the same invitation pending again (201). A calendar holds at most "
+            f"{MAX_INVITATIONS_PER_CALENDAR} invitations, whatever their state (400 past it; revoke one)."
         ),
         request=InvitationCreateSerializer,
         responses={

@@ -8,10 +8,19 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework import exceptions as api_exceptions
 from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.settings import api_settings
 
 from calendars import notices
-from calendars.models import REMIND_INTERVAL, Calendar, Invitation, InvitationStatus, TimeSlot
+from calendars.models import (
+    MAX_INVITATIONS_PER_CALENDAR,
+    REMIND_INTERVAL,
+    Calendar,
+    Invitation,
+    InvitationStatus,
+    TimeSlot,
+)
 from calendars.services import lock_calendar_unfinalized, refuse_after_deadline
 from calendars.tasks import check_answers
 from contacts.models import Contact, ContactStatus
@@ -33,8 +42,9 @@ def _remove_timeslots(*, calendar_id: int, owner_id: int) -> None:
 def invitation_create(*, calendar: Calendar, invitee) -> Invitation:
     """Invite a friend of the calendar's creator; a rejected invitation is sent again (same row).
 
-    Raises ValidationError (keyed `invitee_username`) for myself or a non-friend, and
-    Conflict when the invitee is already pending or accepted.
+    Raises ValidationError (keyed `invitee_username`) for myself or a non-friend, ValidationError (a
+    non-field error) when a new invitation would pass MAX_INVITATIONS_PER_CALENDAR (counted under the
+    calendar's row lock), and Conflict when the invitee is already pending or accepted.
     """
     creator = calendar.creator
     if invitee.pk == creator.pk:
@@ -47,10 +57,12 @@ def invitation_create(*, calendar: Calendar, invitee) -> Invitation:
     if friendship is None:
         raise ValidationError({"invitee_username": "You can only invite your friends."})
     locked_calendar = lock_calendar_unfinalized(calendar_id=calendar.pk, what=INVITATIONS)
+    existing = Invitation.objects.select_for_update().filter(calendar=calendar, invitee=invitee).first()
+    if existing is None:
+        _check_invitation_room(calendar.pk)
     # Someone new to answer: a new round for the "everyone has answered" notice (calendars.notices).
     Calendar.objects.filter(pk=calendar.pk).update(invitation_round=locked_calendar.invitation_round + 1)
 
-    existing = Invitation.objects.select_for_update().filter(calendar=calendar, invitee=invitee).first()
     if existing is not None:
         if existing.status != InvitationStatus.REJECTED:
             raise Conflict(ALREADY_INVITED.format(username=invitee.username))
@@ -68,6 +80,23 @@ def invitation_create(*, calendar: Calendar, invitee) -> Invitation:
         raise Conflict(ALREADY_INVITED.format(username=invitee.username)) from exc
     invitation_created.send(sender=Invitation, invitation=invitation)
     return invitation
+
+
+def _check_invitation_room(calendar_id: int) -> None:
+    """400 when the calendar (locked by the caller) already has MAX_INVITATIONS_PER_CALENDAR invitations.
+
+    Every state counts (a rejected invitation is a row, and inviting that person again reuses it).
+    """
+    invited = Invitation.objects.filter(calendar_id=calendar_id).count()
+    if invited >= MAX_INVITATIONS_PER_CALENDAR:
+        raise api_exceptions.ValidationError(
+            {
+                api_settings.NON_FIELD_ERRORS_KEY: [
+                    f"This calendar already has {invited} invitations, the most allowed; "
+                    "revoke one to invite someone else."
+                ]
+            }
+        )
 
 
 @transaction.atomic

@@ -250,6 +250,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "oneonone.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
+        # The iCalendar feed (no login): calendar apps poll it about hourly (calendars/throttles.py).
+        "feed_token": os.environ.get("FEED_TOKEN_THROTTLE_RATE", "60/hour"),
+        "feed_address": os.environ.get("FEED_ADDRESS_THROTTLE_RATE", "600/hour"),
         "auth": os.environ.get("AUTH_THROTTLE_RATE", "10/min"),
         "register": os.environ.get("REGISTER_THROTTLE_RATE", "5/hour"),
         "email_resend": os.environ.get("EMAIL_RESEND_THROTTLE_RATE", "3/hour"),

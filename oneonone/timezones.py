@@ -38,5 +38,11 @@ class TimeZoneField(serializers.CharField):
 
 
 def city(zone: str) -> str:
-    """`America/New_York` -> `New York`, `UTC` -> `UTC`: a zone as people name it in a sentence."""
+    """`America/New_York` -> `New York`, `UTC` -> `UTC`: a zone as people name it in a sentence.
+
+    The fixed `Etc/GMT+N` zones are named by their offset, whose sign POSIX writes the other way round:
+    `Etc/GMT+12` is UTC-12.
+    """
+    if zone.startswith("Etc/GMT") and zone[7:8] in {"+", "-"}:
+        return f"UTC{'-' if zone[7] == '+' else '+'}{zone[8:]}"
     return zone.rsplit("/", 1)[-1].replace("_", " ")

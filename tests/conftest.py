@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -16,16 +18,68 @@ def pytest_report_header(config):
     return f"database: {connection.vendor} ({connection.settings_dict['NAME']})"
 
 
-def pytest_collection_modifyitems(config, items):
-    """Skip tests marked `postgres` (row locks, concurrent transactions, JSON functions) on any other database."""
+def _sqlite_test_database_in_memory() -> bool:
+    """Whether the SQLite test database is (or will be, see `django_db_modify_db_settings`) in memory."""
+    import os
+
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason=f"postgres: needs PostgreSQL, the test database is {connection.vendor}")
+    if connection.vendor != "sqlite":
+        return False
+    name = str(connection.settings_dict.get("TEST", {}).get("NAME") or os.environ.get("SQLITE_TEST_DATABASE") or "")
+    return name == ":memory:" or "mode=memory" in name
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked `postgres` (pg_locks, JSON functions) on any other database, and tests marked
+    `concurrent` (real threads, each with its own connection) on a SQLite test database in memory."""
+    from django.db import connection
+
+    skips = {}
+    if connection.vendor != "postgresql":
+        skips["postgres"] = pytest.mark.skip(
+            reason=f"postgres: needs PostgreSQL, the test database is {connection.vendor}"
+        )
+    if _sqlite_test_database_in_memory():
+        skips["concurrent"] = pytest.mark.skip(
+            reason="concurrent: needs a test database in a file (in memory, SQLite connections lock whole tables)"
+        )
     for item in items:
-        if item.get_closest_marker("postgres"):
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, the test database is a file (pytest-django's default is in memory).
+
+    Connections to an in-memory database share one cache, whose locks cover whole tables and do not
+    wait: concurrent requests fail at once with "database table is locked". In a file, each connection
+    is its own, WAL and BEGIN IMMEDIATE apply as in production (oneonone/settings.py), and the race
+    tests (marker `concurrent`) run on SQLite as on PostgreSQL. `SQLITE_TEST_DATABASE=:memory:` goes back
+    to memory (those tests are then skipped).
+    """
+    import os
+
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3" or database.get("TEST", {}).get("NAME"):
+        return
+    name = os.environ.get("SQLITE_TEST_DATABASE") or str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+    database.setdefault("TEST", {})["NAME"] = name
+
+
+# The suite's dates are written out (mostly 2030 and 2031); the window of dates a calendar may hold
+# (calendars.models.date_window: a year back, ten years ahead) counts from this day in tests, so they stay
+# inside it whatever the real date. Tests of the window move it themselves.
+PINNED_TODAY = datetime.date(2029, 7, 1)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch):
+    monkeypatch.setattr("calendars.models.dates_today", lambda: PINNED_TODAY)
 
 
 @pytest.fixture(autouse=True)

@@ -303,7 +303,7 @@ class TestDelete:
         assert client.get("/auth/me/").status_code == 200  # reading is not throttled
 
 
-@pytest.mark.postgres
+@pytest.mark.concurrent
 @pytest.mark.django_db(transaction=True)
 class TestDeleteRaces:
     ROUNDS = 5

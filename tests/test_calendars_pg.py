@@ -1,4 +1,4 @@
-"""Races on PostgreSQL with real threads: overlapping slots, the per-day cap, concurrent day edits."""
+"""Races with real threads (PostgreSQL, SQLite in a file): overlapping slots, the per-day cap, day edits."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory
 from tests.support import run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.concurrent, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_slot_on_a_day_being_removed_is_never_a_500():
     assert not TimeSlot.objects.exists()
 
 
-def test_swap_of_dates_and_rankings_on_postgresql():
+def test_swap_of_dates_and_rankings():
     creator = UserFactory()
     calendar = CalendarFactory(creator=creator)
     a = DayFactory(calendar=calendar, date=datetime.date(2030, 1, 1), ranking=1)

@@ -1,4 +1,4 @@
-"""Real concurrent requests on PostgreSQL: one relation per pair, every answer a 200 or a 409, never a 500."""
+"""Concurrent requests (PostgreSQL, SQLite in a file): one relation per pair, a 200 or a 409, never a 500."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tests.conftest import client_for
 from tests.factories import ContactFactory, UserFactory
 from tests.support import run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.concurrent, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 8
 

@@ -248,6 +248,17 @@ class TestEveryoneHasAnswered:
         assert self.slot(people, planned, "carol", "14:00", "15:00").status_code == 201
         assert notices("everyone_answered") == [message]
 
+    def test_one_name_reads_in_the_singular(self, people):
+        calendar = CalendarFactory(creator=people["alice"], title="Walk", timezone="UTC")
+        day = DayFactory(calendar=calendar, date=datetime.date(2030, 5, 6))
+        TimeSlotFactory(day=day, owner=people["alice"], start_time=datetime.time(9), end_time=datetime.time(10))
+        InvitationFactory(calendar=calendar, invitee=people["bob"], status="accepted")
+        InvitationFactory(calendar=calendar, invitee=people["carol"], status="pending")
+        self.answer(people, calendar, "carol", "rejected")
+        self.slot(people, calendar, "bob", "09:00", "10:00")
+        (message,) = notices("everyone_answered")
+        assert "has answered: bob accepted; carol declined." in message.body
+
     def test_again_after_someone_new_is_invited_and_answers(self, planned, people):
         self.answer(people, planned, "dave", "rejected")
         self.slot(people, planned, "carol")

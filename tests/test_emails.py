@@ -319,7 +319,7 @@ class TestAnswersTellTheCreator:
         assert mail.outbox == []
 
 
-@pytest.mark.postgres
+@pytest.mark.concurrent
 @pytest.mark.django_db(transaction=True)
 def test_two_reminders_at_once_send_one_email():
     alice, carol = UserFactory(username="alice"), UserFactory(username="carol")

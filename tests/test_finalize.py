@@ -369,7 +369,7 @@ def slow_finalize(monkeypatch):
     monkeypatch.setattr(selectors, "participants", slow)
 
 
-@pytest.mark.postgres
+@pytest.mark.concurrent
 @pytest.mark.django_db(transaction=True)
 class TestConcurrentFinalize:
     def test_two_different_times_one_wins_the_other_gets_409(self, world, slow_finalize):

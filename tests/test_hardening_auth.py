@@ -179,9 +179,9 @@ def parallel_logins(n: int) -> list[int]:
     return results
 
 
-@pytest.mark.postgres
+@pytest.mark.concurrent
 @pytest.mark.django_db(transaction=True)
-def test_parallel_wrong_passwords_get_exactly_the_rate_on_postgresql(monkeypatch):
+def test_parallel_wrong_passwords_get_exactly_the_rate(monkeypatch):
     monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "10/min"})
     UserFactory(username="alice")
     for round_ in range(3):
@@ -190,9 +190,9 @@ def test_parallel_wrong_passwords_get_exactly_the_rate_on_postgresql(monkeypatch
         assert sorted(codes) == [401] * 10 + [429] * 10, (round_, codes)
 
 
-@pytest.mark.postgres
+@pytest.mark.concurrent
 @pytest.mark.django_db(transaction=True)
-def test_parallel_counts_are_distinct_on_postgresql():
+def test_parallel_counts_are_distinct():
     results = run_together(*[lambda: count_attempt("throttle_test_parallel", 60, time.time()) for _ in range(40)])
     assert sorted(count for count, _ in results) == list(range(1, 41))
     assert len({resets_at for _, resets_at in results}) == 1
@@ -379,11 +379,11 @@ def parallel_refreshes(token: str, n: int) -> list:
     return results
 
 
-@pytest.mark.postgres
+@pytest.mark.concurrent
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("no_auth_throttle")
 @pytest.mark.parametrize("rotated_before", [0, 1])
-def test_parallel_refreshes_of_one_token_give_one_successor_on_postgresql(rotated_before):
+def test_parallel_refreshes_of_one_token_give_one_successor(rotated_before):
     """Ten refreshes at once with one token (the login's, or a successor): exactly one 200, and since the
     nine others are reuse, the family is revoked and the winner's token is refused too."""
     UserFactory(username="alice")
@@ -398,11 +398,11 @@ def test_parallel_refreshes_of_one_token_give_one_successor_on_postgresql(rotate
         assert refresh(winner).status_code == 401
 
 
-@pytest.mark.postgres
+@pytest.mark.concurrent
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("no_auth_throttle")
 @pytest.mark.parametrize("rotated_before", [0, 1])
-def test_logout_racing_a_refresh_leaves_no_live_token_on_postgresql(rotated_before):
+def test_logout_racing_a_refresh_leaves_no_live_token(rotated_before):
     UserFactory(username="alice")
     for round_ in range(5):
         token = login()["refresh"]
@@ -416,9 +416,9 @@ def test_logout_racing_a_refresh_leaves_no_live_token_on_postgresql(rotated_befo
             assert refreshed.status_code == 401, (round_, refreshed.content)
 
 
-@pytest.mark.postgres
+@pytest.mark.concurrent
 @pytest.mark.django_db(transaction=True)
-def test_parallel_resends_get_exactly_the_rate_on_postgresql(monkeypatch):
+def test_parallel_resends_get_exactly_the_rate(monkeypatch):
     """The confirmation-email throttle (per user) counts atomically too: 3 of 9 at once, not more."""
     from accounts.throttles import EmailResendThrottle
     from tests.conftest import client_for

@@ -411,6 +411,10 @@ class TestConcurrentPostgres:
         later = client.post("/calendars/", LUNCH, format="json", **keyed())
         assert later.status_code == 201
 
+
+@pytest.mark.concurrent
+@pytest.mark.django_db(transaction=True)
+class TestConcurrent:
     def test_requests_sent_together_with_one_key_do_the_work_once(self):
         alice = UserFactory(username="alice")
         clients = [client_for(alice) for _ in range(6)]

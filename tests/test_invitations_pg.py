@@ -1,4 +1,8 @@
-"""Concurrent invitation writes on PostgreSQL: row locks and the unique constraint keep the data whole."""
+"""Concurrent invitation writes: row locks and the unique constraint keep the data whole.
+
+On PostgreSQL and on SQLite (a file, one writer at a time); the three tests that hold a lock and watch
+another session queue on it in `pg_locks` run on PostgreSQL only.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
 from tests.support import run_together, start_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.concurrent, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -50,6 +54,7 @@ def put_status(client, invitation: Invitation, status: str) -> Callable[[], int]
 
 
 class TestConcurrentAnswers:
+    @pytest.mark.postgres  # watches pg_locks
     def test_two_answers_wait_for_each_other(self, setup):
         _alice, bob, calendar, day = setup
         invitation = InvitationFactory(calendar=calendar, invitee=bob)
@@ -117,6 +122,7 @@ class TestConcurrentInvites:
         assert sorted(codes) == [201, 409]
         assert Invitation.objects.count() == 1
 
+    @pytest.mark.postgres  # watches pg_locks
     def test_unique_constraint_loser_gets_409(self, setup):
         alice, bob, calendar, _day = setup
         client = client_for(alice)
@@ -130,6 +136,7 @@ class TestConcurrentInvites:
         assert response.json() == {"detail": "bob is already invited to this calendar."}
         assert Invitation.objects.count() == 1
 
+    @pytest.mark.postgres  # watches pg_locks
     def test_invite_waits_for_a_concurrent_unfriend(self, setup):
         alice, bob, calendar, _day = setup
         client = client_for(alice)

@@ -173,3 +173,21 @@ class TestAskingForMyZone:
 
     def test_calendar_is_still_in_its_own_zone(self, planned):
         assert Calendar.objects.get().timezone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    ("zone", "named"),
+    [
+        ("America/New_York", "New York"),
+        ("Europe/Berlin", "Berlin"),
+        ("UTC", "UTC"),
+        ("Etc/GMT+12", "UTC-12"),
+        ("Etc/GMT-14", "UTC+14"),
+        ("Etc/UTC", "UTC"),
+        ("America/Argentina/Buenos_Aires", "Buenos Aires"),
+    ],
+)
+def test_zones_are_named_as_people_say_them(zone, named):
+    from oneonone.timezones import city
+
+    assert city(zone) == named

@@ -1,4 +1,4 @@
-"""Races not covered elsewhere, with real threads on PostgreSQL: each ends in a clean answer and whole data.
+"""Races not covered elsewhere, with real threads (PostgreSQL, SQLite in a file): clean answers, whole data.
 
 Covered in other files: two answers to one invitation, revoke while answering, two invites of one
 person (test_invitations_pg.py); friend requests and blocks between one pair (test_contacts_pg.py);
@@ -22,7 +22,7 @@ from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
 from tests.support import run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.concurrent, pytest.mark.django_db(transaction=True)]
 ROUNDS = 5
 CLEAN = {200, 201, 204, 400, 403, 404, 409}
 

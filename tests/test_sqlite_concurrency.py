@@ -8,6 +8,7 @@ its own client address (`X-Forwarded-For` with `NUM_PROXIES=1`), so throttle cou
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import secrets
@@ -116,7 +117,14 @@ def test_concurrent_slot_creates_all_succeed(server):
     status, calendar = server.call(
         "POST",
         "/calendars/",
-        {"title": "Busy", "days": [{"date": f"2030-01-0{n}", "ranking": n} for n in (1, 2, 3)]},
+        # Dates from the real today: the server runs in another process, where the suite's pinned today
+        # (tests/conftest.py) does not apply.
+        {
+            "title": "Busy",
+            "days": [
+                {"date": str(datetime.date.today() + datetime.timedelta(days=n)), "ranking": n} for n in (1, 2, 3)
+            ],
+        },
         token=tokens["access"],
     )
     assert status == 201, calendar

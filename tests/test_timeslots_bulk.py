@@ -305,7 +305,7 @@ class TestAddSeveral:
 # PostgreSQL: two saves of one day at once -------------------------------------------------------------------
 
 
-@pytest.mark.postgres
+@pytest.mark.concurrent
 @pytest.mark.django_db(transaction=True)
 def test_two_saves_of_one_day_end_as_one_body_never_a_mix(monkeypatch):
     import time

@@ -119,15 +119,22 @@ def post_login(port: int, password: str) -> int:
         return error.code
 
 
-@pytest.mark.postgres  # both servers must reach the test database
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for a server started by the test."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"  # a file (tests/conftest.py), absolute: sqlite:////tmp/...
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.mark.concurrent  # both servers reach the test database
 @pytest.mark.django_db(transaction=True)
 def test_login_throttle_is_shared_by_two_server_processes(tmp_path):
     """Two gunicorn servers on one database cache count one client's attempts together."""
-    db = connection.settings_dict
     UserFactory(username="throttled")
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "AUTH_THROTTLE_RATE": "4/min",
         "DJANGO_SETTINGS_MODULE": "oneonone.settings",
         "DATABASE_CONN_MAX_AGE": "0",

@@ -101,12 +101,14 @@ serve() {
   wait_http "$base/healthz/" 30 "$GUNICORN_PID"
 }
 
+# Days a month ahead: a calendar's dates must lie from a year back to ten years ahead of today.
+day1="$(date -u -d '+30 days' +%F)" day2="$(date -u -d '+31 days' +%F)" day3="$(date -u -d '+32 days' +%F)"
 auth=()
 requests_while_down() {
   probe "GET /healthz/" 503 10 "$base/healthz/"
   probe "GET /calendars/ (JWT)" 503 10 "${auth[@]}" "$base/calendars/"
   probe "POST /calendars/ (JWT)" 503 10 "${auth[@]}" -X POST -H 'Content-Type: application/json' \
-    -d '{"title": "During the outage", "days": [{"date": "2030-01-02", "ranking": 1}]}' "$base/calendars/"
+    -d '{"title": "During the outage", "days": [{"date": "'"$day2"'", "ranking": 1}]}' "$base/calendars/"
   probe "POST /auth/login/ (throttle in db cache)" 503 10 -X POST -H 'Content-Type: application/json' \
     -d '{"username": "outage", "password": "wrong-password"}' "$base/auth/login/"
   probe "GET /admin/ (non-DRF, session cookie)" 503 10 -H 'Cookie: sessionid=abcdefghijklmnopqrstuvwxyz012345' \
@@ -121,7 +123,7 @@ token="$(login)"
 auth=(-H "Authorization: Bearer $token")
 probe "before: GET /calendars/ (JWT)" 200 5 "${auth[@]}" "$base/calendars/"
 probe "before: POST /calendars/ (JWT)" 201 5 "${auth[@]}" -X POST -H 'Content-Type: application/json' \
-  -d '{"title": "Before the outage", "days": [{"date": "2030-01-01", "ranking": 1}]}' "$base/calendars/"
+  -d '{"title": "Before the outage", "days": [{"date": "'"$day1"'", "ranking": 1}]}' "$base/calendars/"
 # Both workers hold a connection now.
 for _ in 1 2 3 4 5 6; do curl -s -o /dev/null "${auth[@]}" "$base/calendars/"; done
 
@@ -137,7 +139,7 @@ for n in 1 2 3 4; do
   probe "after ($n): GET /calendars/ (JWT)" 200 5 "${auth[@]}" "$base/calendars/"
 done
 probe "after: POST /calendars/ (JWT)" 201 5 "${auth[@]}" -X POST -H 'Content-Type: application/json' \
-  -d '{"title": "After the outage", "days": [{"date": "2030-01-03", "ranking": 1}]}' "$base/calendars/"
+  -d '{"title": "After the outage", "days": [{"date": "'"$day3"'", "ranking": 1}]}' "$base/calendars/"
 titles="$(curl -s "${auth[@]}" "$base/calendars/" | .venv/bin/python -c \
   'import json, sys; print(",".join(sorted(c["title"] for c in json.load(sys.stdin)["results"])))')"
 checks=$((checks + 1))

@@ -2,20 +2,30 @@
 # Fuzz the served API from its own OpenAPI schema with schemathesis (requirements-fuzz.txt,
 # installed into .venv-fuzz so it never touches the application's dependencies).
 #
-# Starts a throwaway PostgreSQL and gunicorn on 127.0.0.1, seeds users, friends, calendars and
-# invitations (stories/fuzz/seed.py) so generated ids reach real objects, logs in for a real
-# JWT, then runs every operation through the examples, coverage, fuzzing and stateful phases
-# with one worker. Zero failures or the step fails. Bounded: FUZZ_MAX_EXAMPLES test cases per
-# operation and phase (default 30) and FUZZ_MAX_TIME seconds for schemathesis (default 300);
-# the whole step takes about 6 minutes on 2 cores.
+# Starts gunicorn on 127.0.0.1 on a throwaway PostgreSQL (FUZZ_DATABASE=postgres, the default) or a
+# fresh SQLite file (FUZZ_DATABASE=sqlite: WAL, BEGIN IMMEDIATE, as scripts/serve.sh runs it), seeds
+# users, friends, calendars and invitations (stories/fuzz/seed.py) so generated ids reach real objects,
+# logs in for a real JWT, then runs every operation through the examples, coverage, fuzzing and
+# stateful phases with one worker. Zero failures or the step fails (a 5xx is a failure: a 503
+# "database is locked" on SQLite too). Bounded: FUZZ_MAX_EXAMPLES test cases per operation and phase
+# (default 30) and FUZZ_MAX_TIME seconds for schemathesis (default 300); the whole step takes about
+# 6 minutes on 2 cores. scripts/test.sh runs it once per database, 240 s each.
 #
-# Usage: scripts/ci/fuzz.sh [extra `schemathesis run` arguments]
+# Usage: [FUZZ_DATABASE=sqlite] scripts/ci/fuzz.sh [extra `schemathesis run` arguments]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/ci/serve_lib.sh
 
 max_examples="${FUZZ_MAX_EXAMPLES:-30}"
 max_time="${FUZZ_MAX_TIME:-300}"
+database="${FUZZ_DATABASE:-postgres}"
+case "$database" in
+postgres | sqlite) ;;
+*)
+  echo "fuzz: FUZZ_DATABASE must be postgres or sqlite, not $database" >&2
+  exit 2
+  ;;
+esac
 started=$SECONDS
 
 scripts/bootstrap.sh requirements.txt
@@ -37,11 +47,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 unset REDIS_URL
-start_pg
+if [ "$database" = sqlite ]; then
+  DATABASE_URL="sqlite:///$work/fuzz.sqlite3"
+else
+  start_pg
+fi
 export DATABASE_URL
 export DJANGO_SETTINGS_MODULE=oneonone.settings DJANGO_DEBUG=0 DJANGO_LOG_LEVEL=WARNING
 # The fuzzer logs in once and registers many users: keep it clear of the throttles.
 export AUTH_THROTTLE_RATE=100000/min REGISTER_THROTTLE_RATE=100000/min JWT_ACCESS_MINUTES=60
+export FEED_TOKEN_THROTTLE_RATE=100000/min FEED_ADDRESS_THROTTLE_RATE=100000/min
 export GUNICORN_TIMEOUT=60
 # The host of the schema's webhook example and of the seeded webhooks, so registrations can succeed without
 # a name lookup; no worker runs here, so no webhook is ever sent.
@@ -105,7 +120,7 @@ print('  seeded invitations left:', Invitation.objects.filter(pk__in=ids['invita
 
 operations="$(grep -o -E 'Tested: [0-9]+' "$work/schemathesis.out" | grep -o -E '[0-9]+' || echo '?')"
 cases="$(grep -o -E '[0-9]+ generated' "$work/schemathesis.out" | grep -o -E '[0-9]+' || echo '?')"
-echo "fuzz: $operations operations, $cases test cases, $((SECONDS - started)) s, schemathesis exit $status"
+echo "fuzz ($database): $operations operations, $cases test cases, $((SECONDS - started)) s, schemathesis exit $status"
 if [ "$status" -eq 0 ]; then
   echo "fuzz: 1 passed, 0 failed"
 else
