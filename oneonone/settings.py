@@ -239,6 +239,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON renderer and its bytes, made by orjson (oneonone/renderers.py); the browsable API as before.
+    "DEFAULT_RENDERER_CLASSES": [
+        "oneonone.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "oneonone.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
