@@ -1,8 +1,35 @@
-"""Admin for calendars: days inline, timeslots searchable by owner."""
+"""Admin for calendars: days inline, timeslots searchable by owner.
+
+Every save and delete counts as a change of the calendars it touches (calendars.versions), so the ETags of
+their reads change as they do after a write through the API.
+"""
 
 from django.contrib import admin
 
+from calendars import versions
 from calendars.models import Calendar, Day, TimeSlot
+
+
+class CountsCalendarChanges:
+    """A ModelAdmin mixin: saves and deletes count a change of the calendars of the objects, before and after."""
+
+    calendar_path = "calendar_id"  # how a row of the model names its calendar, as a values() path
+
+    def calendars_of(self, pks) -> set[int]:
+        return set(self.model.objects.filter(pk__in=pks).values_list(self.calendar_path, flat=True))
+
+    def save_model(self, request, obj, form, change):
+        before = self.calendars_of([obj.pk]) if change else set()
+        super().save_model(request, obj, form, change)
+        versions.count_changes(before | self.calendars_of([obj.pk]))
+
+    def delete_model(self, request, obj):
+        versions.count_changes(self.calendars_of([obj.pk]))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        versions.count_changes(self.calendars_of(queryset.values("pk")))
+        super().delete_queryset(request, queryset)
 
 
 class DayInline(admin.TabularInline):
@@ -12,16 +39,27 @@ class DayInline(admin.TabularInline):
 
 
 @admin.register(Calendar)
-class CalendarAdmin(admin.ModelAdmin):
+class CalendarAdmin(CountsCalendarChanges, admin.ModelAdmin):
+    calendar_path = "pk"
     list_display = ["id", "title", "creator", "timezone", "finalized_date", "created_at"]
     list_select_related = ["creator"]
     search_fields = ["title", "creator__username"]
     raw_id_fields = ["creator"]
+    readonly_fields = ["version"]
     inlines = [DayInline]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # The save writes every column: lock the row and write back the version as it is now, never an older
+            # one read before a concurrent write counted (a version must never repeat for another body).
+            current = Calendar.objects.select_for_update().filter(pk=obj.pk).values_list("version", flat=True)
+            obj.version = current.first() or obj.version
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(TimeSlot)
-class TimeSlotAdmin(admin.ModelAdmin):
+class TimeSlotAdmin(CountsCalendarChanges, admin.ModelAdmin):
+    calendar_path = "day__calendar_id"
     list_display = ["id", "day", "owner", "start_time", "end_time"]
     list_select_related = ["day", "owner"]
     search_fields = ["owner__username"]

@@ -110,6 +110,10 @@ class Calendar(models.Model):
     # One more each time someone new is invited; the "everyone has answered" notice goes once per round.
     invitation_round = models.PositiveIntegerField(default=0)
     answered_notice_round = models.PositiveIntegerField(null=True, blank=True)
+    # One more with every change of anything the calendar's answers show (its days and slots, who takes part,
+    # the answers, names), counted in the transaction of the change (calendars.versions). The ETags of the
+    # calendar's reads are made from it, so a poll that changed nothing is a 304 from one small query.
+    version = models.PositiveBigIntegerField(default=1, db_default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

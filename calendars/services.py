@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone as django_timezone
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.settings import api_settings
 
-from calendars import access, emails, notices, selectors
+from calendars import access, emails, notices, selectors, versions
 from calendars.models import (
     DEFAULT_TIME_ZONE,
     END_AFTER_START,
@@ -44,6 +45,7 @@ FINALIZED_FIELDS = [
     "finalized_end_time",
     "finalized_at",
     "schedule_revision",
+    "version",
     "updated_at",
 ]
 
@@ -103,7 +105,11 @@ def lock_calendar_unfinalized(*, calendar_id: int, what: str) -> Calendar:
 
 
 def _lock_calendar(calendar_id: int) -> Calendar:
-    return get_object_or_404(Calendar.objects.select_for_update(no_key=True), pk=calendar_id)
+    # The lock every write of a calendar's days, slots and invitations takes first, and the count of the change.
+    calendar = versions.lock_and_count(calendar_id)
+    if calendar is None:
+        raise Http404
+    return calendar
 
 
 # The caps on what one user grows (calendars.models): counts, so no constraint holds them; each is counted
@@ -217,16 +223,20 @@ def calendar_update(
     description: str | None = None,
     timezone: str | None = None,
     respond_by: datetime.datetime | object | None = UNCHANGED,
+    check: Callable[[Calendar], None] | None = None,
 ) -> Calendar:
     """Replace the calendar's title, description, time zone, deadline and day list.
 
     Days sent with an `id` are kept with their timeslots (date and ranking may change),
     days left out are deleted with their timeslots, days without an `id` are added (with
     the creator's initial timeslots, if any). A day `id` of another calendar is a 400.
-    While the meeting is finalized only the title and description may change (else 409).
+    While the meeting is finalized only the title and description may change (else 409). `check` is called
+    with the calendar once it is locked, before anything changes (the view's If-Match: it raises to refuse).
     """
     # Serialize edits of one calendar; timeslot writes lock the day rows they touch.
     calendar = get_object_or_404(Calendar.objects.select_for_update(), pk=calendar.pk)
+    if check is not None:
+        check(calendar)
     # Lock the days too (in a fixed order): a timeslot being added to a day we are about to
     # delete either commits first (and is deleted with it) or finds the day gone (404).
     current = {day.pk: day for day in Day.objects.filter(calendar=calendar).order_by("pk").select_for_update()}
@@ -283,7 +293,8 @@ def calendar_update(
         )
 
     calendar.title = title
-    fields = ["title", "updated_at"]
+    calendar.version += 1  # the row is locked: its version is the current one
+    fields = ["title", "version", "updated_at"]
     if description is not None:
         calendar.description = description
         fields.append("description")
@@ -319,10 +330,18 @@ def calendars_end_with_creator(sender, *, user, **kwargs) -> None:
     their webhooks get `calendar.unfinalized` for a fixed meeting. The calendar rows are locked first,
     in id order, before anything that points at the user is deleted: a write on one of them (an
     answer, a slot) either commits first and goes with the calendar, or waits and finds it gone (404).
+    The calendars others created that the user was invited to are locked in the same pass (their invitations
+    and slots go by cascade) and their versions counted (calendars.versions).
     """
-    calendars = list(
-        Calendar.objects.select_for_update(of=("self",)).select_related("creator").filter(creator=user).order_by("pk")
+    locked = list(
+        Calendar.objects.select_for_update(of=("self",))
+        .select_related("creator")
+        .filter(pk__in=versions.calendars_showing(user.pk))
+        .order_by("pk")
     )
+    calendars = [calendar for calendar in locked if calendar.creator_id == user.pk]
+    versions.count_changes(calendar.pk for calendar in locked if calendar.creator_id != user.pk)
+    user._calendars_counted = True  # versions.count_user_leaving need not count them again
     participants = selectors.participants_by_calendar(calendar.pk for calendar in calendars)
     for calendar in calendars:
         if calendar.is_finalized:
@@ -368,6 +387,7 @@ def calendar_finalize(
     calendar.finalized_date, calendar.finalized_start_time, calendar.finalized_end_time = date, start_time, end_time
     calendar.finalized_at = django_timezone.now()
     calendar.schedule_revision += 1
+    calendar.version += 1
     calendar.save(update_fields=FINALIZED_FIELDS)
     participants = selectors.participants(calendar)
     emails.queue_finalized(calendar, participants=participants)
@@ -384,6 +404,7 @@ def calendar_unfinalize(*, calendar: Calendar) -> Calendar:
     if not calendar.is_finalized:
         return calendar
     calendar.schedule_revision += 1
+    calendar.version += 1
     # Told before the fields are cleared: the cancellation names the time being cancelled.
     participants = selectors.participants(calendar)
     emails.queue_cancellation(calendar, participants=participants)
@@ -479,11 +500,21 @@ def timeslot_create(
 
 @transaction.atomic
 def timeslot_update(
-    *, timeslot: TimeSlot, start_time: datetime.time, end_time: datetime.time, preference: str | None = None
+    *,
+    timeslot: TimeSlot,
+    start_time: datetime.time,
+    end_time: datetime.time,
+    preference: str | None = None,
+    check: Callable[[TimeSlot], None] | None = None,
 ) -> TimeSlot:
-    """Move a slot to new times (and change its preference, unless None); 400 if it would overlap another slot."""
+    """Move a slot to new times (and change its preference, unless None); 400 if it would overlap another slot.
+
+    `check` is called with the slot as it is under the locks, before it changes (the view's If-Match).
+    """
     _lock_day_for(day_id=timeslot.day_id, user_id=timeslot.owner_id)
     timeslot = get_object_or_404(TimeSlot.objects.select_related("owner"), pk=timeslot.pk)
+    if check is not None:
+        check(timeslot)
     _check_slot_fits(
         day_id=timeslot.day_id, owner_id=timeslot.owner_id, start=start_time, end=end_time, exclude=timeslot.pk
     )

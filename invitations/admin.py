@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from calendars.admin import CountsCalendarChanges
 from calendars.models import Invitation
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(CountsCalendarChanges, admin.ModelAdmin):
     list_display = ["id", "calendar", "invitee", "inviter", "status", "invited_at"]
     list_filter = ["status"]
     search_fields = ["invitee__username", "inviter__username", "calendar__title"]

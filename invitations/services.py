@@ -12,7 +12,7 @@ from rest_framework import exceptions as api_exceptions
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.settings import api_settings
 
-from calendars import notices
+from calendars import notices, versions
 from calendars.models import (
     MAX_INVITATIONS_PER_CALENDAR,
     REMIND_INTERVAL,
@@ -190,7 +190,10 @@ def invitations_end_between(*, user_a, user_b) -> int:
     invitations = Invitation.objects.filter(
         Q(calendar__creator=user_a, invitee=user_b) | Q(calendar__creator=user_b, invitee=user_a)
     )
-    # Invitation rows first, then timeslots: the same lock order as answering and revoking.
+    # Calendars first (in id order, their versions counted), then invitation rows, then timeslots: the lock
+    # order of answering and revoking. The caller holds the pair's relation row locked, so no invitation
+    # between the two can be made meanwhile (invitation_create locks it first): the set read here holds.
+    versions.count_changes(invitations.values_list("calendar_id", flat=True))
     pairs = list(invitations.select_for_update(of=("self",)).values_list("calendar_id", "invitee_id"))
     for calendar_id, invitee_id in pairs:
         _remove_timeslots(calendar_id=calendar_id, owner_id=invitee_id)
