@@ -33,30 +33,17 @@ from calendars.scheduling import (
 User = get_user_model()
 
 
-def calendar_list_rows(*, user) -> QuerySet:
-    """The calendars `user` created or takes part in, newest first, as rows for `read_models.calendar_bodies`."""
-    return read_models.calendar_rows(Calendar.objects.member_of(user).order_by("-created_at", "-id"))
-
-
 def calendar_body(*, calendar_id: int, user=None) -> dict[str, Any]:
     """The JSON body of a calendar: any calendar (after a write), or one `user` may see (else 404)."""
-    queryset = Calendar.objects.filter(pk=calendar_id)
-    if user is not None:
-        queryset = queryset.visible_to(user)
-    bodies = read_models.calendar_bodies(read_models.calendar_rows(queryset))
-    if not bodies:
+    row = read_models.calendar_row(calendar_id, None if user is None else user.pk)
+    if row is None:
         raise Http404
-    return bodies[0]
+    return read_models.calendar_bodies([row])[0]
 
 
 def timeslots_of_day(*, day: Day) -> QuerySet[TimeSlot]:
     """All owners' slots of a day (already resolved for the user), earliest first."""
     return TimeSlot.objects.filter(day=day).select_related("owner").order_by("start_time", "end_time", "id")
-
-
-def timeslot_rows_of_day(*, day: Day) -> QuerySet:
-    """`timeslots_of_day` as value rows for `read_models.timeslot_bodies` (the list endpoint's lean path)."""
-    return read_models.timeslot_rows(TimeSlot.objects.filter(day=day).order_by("start_time", "end_time", "id"))
 
 
 def participants_by_calendar(calendar_ids: Iterable[int]) -> dict[int, list]:

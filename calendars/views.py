@@ -35,9 +35,34 @@ from calendars.serializers import (
     TimeSlotSerializer,
 )
 from idempotency.views import IdempotentWrites
+from oneonone import etags
 from oneonone.exceptions import Conflict
 
 NOT_CREATOR = "Only the calendar's creator can change or delete it."
+
+
+# The ETags of the calendar reads (oneonone.etags): who asks, what decides the body, and the URL where the
+# body holds links or depends on the query. A calendar's version counts every change of it (calendars.versions).
+
+
+def calendar_list_tag(request, versions: list[tuple[int, int]]) -> str:
+    return etags.tag("calendars", request.user.pk, request.build_absolute_uri(), versions)
+
+
+def calendar_tag(user_id: int, calendar_id: int, version: int) -> str:
+    return etags.tag("calendar", user_id, calendar_id, version)
+
+
+def timeslot_list_tag(request, day_id: int, version: int) -> str:
+    return etags.tag("timeslots", request.user.pk, request.build_absolute_uri(), day_id, version)
+
+
+def timeslot_tag(user_id: int, body: dict) -> str:
+    return etags.tag("timeslot", user_id, tuple(body.items()))
+
+
+def suggestions_tag(request, calendar: Calendar) -> str:
+    return etags.tag("suggestions", request.user.pk, request.get_full_path(), calendar.pk, calendar.version)
 
 
 def _shaped(body: dict, serializer_class) -> dict:
@@ -53,17 +78,36 @@ class CalendarViewSet(IdempotentWrites, mixins.ListModelMixin, viewsets.GenericV
     """
 
     serializer_class = CalendarSerializer
+    plain_json_bodies = True  # calendars.read_models makes dicts, lists, str, int, bool and None (oneonone.renderers)
 
     def get_queryset(self):
         # Only the schema generator reads this (the path's id type); the views load through calendars.access.
         return Calendar.objects.none()
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(selectors.calendar_list_rows(user=request.user))
-        return self.get_paginated_response(read_models.calendar_bodies(page))
+        # A poll: the ids and versions of the user's calendars decide the whole answer (the page, the count,
+        # the links). Without If-None-Match they come with the page instead, in its one query.
+        user_id = request.user.pk
+        if request.META.get("HTTP_IF_NONE_MATCH") and etags.applies(request):
+            current = calendar_list_tag(request, read_models.member_versions(user_id))
+            if etags.none_match(request, current):
+                return etags.not_modified(current)
+        versions: list[tuple[int, int]] = []
+
+        def fetch(limit: int, offset: int):
+            rows, count, versions[:] = read_models.calendar_page(user_id, limit=limit, offset=offset)
+            return rows, count
+
+        page = self.paginator.paginate_fetched(request, fetch, view=self)
+        response = self.get_paginated_response(read_models.calendar_bodies(page))
+        return etags.with_tag(request, response, calendar_list_tag(request, versions))
 
     def retrieve(self, request, pk: int):
-        return Response(selectors.calendar_body(calendar_id=pk, user=request.user))
+        row = read_models.calendar_row(pk, request.user.pk)
+        if row is None:
+            raise Http404
+        current = calendar_tag(request.user.pk, pk, row[-1])
+        return etags.answer(request, current, lambda: Response(read_models.calendar_bodies([row])[0]))
 
     def create(self, request):
         serializer = CalendarCreateSerializer(data=request.data)
@@ -76,8 +120,11 @@ class CalendarViewSet(IdempotentWrites, mixins.ListModelMixin, viewsets.GenericV
         calendar = access.calendar_for(request.user, pk, Role.CREATOR, message=NOT_CREATOR)
         serializer = CalendarEditSerializer(calendar, data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.calendar_update(calendar=calendar, **serializer.validated_data)
-        return Response(_shaped(selectors.calendar_body(calendar_id=calendar.pk), CalendarEditSerializer))
+        # If-Match: the ETag of GET /calendars/{id}/, compared under the calendar's lock (412 when stale).
+        check = etags.PreconditionCheck(request, lambda locked: calendar_tag(request.user.pk, pk, locked.version))
+        calendar = services.calendar_update(calendar=calendar, check=check, **serializer.validated_data)
+        response = Response(_shaped(selectors.calendar_body(calendar_id=calendar.pk), CalendarEditSerializer))
+        return etags.with_tag(request, response, calendar_tag(request.user.pk, pk, calendar.version))
 
     def destroy(self, request, pk: int):
         calendar = access.calendar_for(request.user, pk, Role.CREATOR, message=NOT_CREATOR)
@@ -91,6 +138,7 @@ class TimeSlotViewSet(IdempotentWrites, mixins.RetrieveModelMixin, viewsets.Gene
     """Timeslots of one day of one calendar; the calendar and day are resolved once, for the user."""
 
     serializer_class = TimeSlotSerializer
+    plain_json_bodies = True
 
     @cached_property
     def day(self) -> Day:
@@ -109,8 +157,23 @@ class TimeSlotViewSet(IdempotentWrites, mixins.RetrieveModelMixin, viewsets.Gene
         return super().get_object()
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(selectors.timeslot_rows_of_day(day=self.day))
-        return self.get_paginated_response(read_models.timeslot_bodies(page))
+        # What `self.day` checks (the user sees the calendar, the day is one of its days), and the version.
+        found = read_models.visible_day(self.kwargs["calendar_id"], self.kwargs["day_id"], request.user.pk)
+        if found is None:
+            raise Http404
+        day_id, version = found
+
+        def page():
+            rows = self.paginator.paginate_fetched(
+                request, lambda limit, offset: read_models.day_slot_page(day_id, limit=limit, offset=offset), self
+            )
+            return self.get_paginated_response(read_models.timeslot_bodies(rows))
+
+        return etags.answer(request, timeslot_list_tag(request, day_id, version), page)
+
+    def retrieve(self, request, *args, **kwargs):
+        body = TimeSlotSerializer(self.get_object()).data
+        return etags.answer(request, timeslot_tag(request.user.pk, body), lambda: Response(body))
 
     def get_parsers(self):
         # A whole day is a JSON array: a form body cannot say "these slots" (nor "none"), so it is a 415.
@@ -145,8 +208,13 @@ class TimeSlotViewSet(IdempotentWrites, mixins.RetrieveModelMixin, viewsets.Gene
         access.require_slot_owner(timeslot, request.user)
         serializer = TimeSlotSerializer(timeslot, data=request.data)
         serializer.is_valid(raise_exception=True)
-        timeslot = services.timeslot_update(timeslot=timeslot, **serializer.validated_data)
-        return Response(TimeSlotSerializer(timeslot).data)
+        # If-Match: the ETag of GET of this slot, compared with the slot as it is under the calendar's lock.
+        check = etags.PreconditionCheck(
+            request, lambda current: timeslot_tag(request.user.pk, TimeSlotSerializer(current).data)
+        )
+        timeslot = services.timeslot_update(timeslot=timeslot, check=check, **serializer.validated_data)
+        body = TimeSlotSerializer(timeslot).data
+        return etags.with_tag(request, Response(body), timeslot_tag(request.user.pk, body))
 
     def destroy(self, request, *args, **kwargs):
         timeslot = self.get_object()
@@ -161,6 +229,10 @@ class CalendarSuggestionsView(APIView):
         calendar = access.calendar_for(request.user, pk, Role.MEMBER)
         query = SuggestionQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        return etags.answer(request, suggestions_tag(request, calendar), lambda: self.suggest(calendar, query))
+
+    @staticmethod
+    def suggest(calendar: Calendar, query: SuggestionQuerySerializer) -> Response:
         params = dict(query.validated_data)
         local_zone = params.pop("tz", None) or None
         result = selectors.suggestions_for(calendar=calendar, **params)

@@ -1,7 +1,25 @@
 """Page-number pagination shared by every list: 10 a page, `page_size` from 1 to 100."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from django.core.paginator import InvalidPage
+from django.core.paginator import Paginator as DjangoPaginator
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
+
+
+class _FetchedPaginator(DjangoPaginator):
+    """Django's paginator over a page already fetched, with the count that came with it."""
+
+    def __init__(self, rows: Sequence, count: int, per_page: int) -> None:
+        super().__init__(rows, per_page)
+        self.rows = rows
+        self.__dict__["count"] = count  # a cached_property: known, never counted
+
+    def page(self, number):
+        return self._get_page(self.rows, self.validate_number(number), self)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -28,3 +46,41 @@ class PageNumberPagination(pagination.PageNumberPagination):
         paginated = super().get_paginated_response_schema(schema)
         paginated["required"] = ["count", "next", "previous", "results"]
         return paginated
+
+    def paginate_fetched(self, request, fetch: Callable[[int, int], tuple[Sequence, int]], view=None) -> list:
+        """`paginate_queryset` for a page that comes with its count: `fetch(limit, offset)` answers (rows, count).
+
+        The count folded into the page's query (a window, `COUNT(*) OVER ()`) saves a query and building one.
+        DRF's semantics, answer for answer: `page_size` checked as above, `page=last`, 404 "Invalid page." for a
+        page that is not a whole number, below 1 or past the end (page 1 of nothing is an empty page), and the
+        same `next`/`previous` links. `fetch` may answer a count of 0 with no rows for a page past the end.
+        """
+        self.request = request
+        page_size = self.get_page_size(request)
+        page_number = request.query_params.get(self.page_query_param) or 1
+        if page_number in self.last_page_strings:
+            _, count = fetch(1, 0)  # the count first: the last page is a number only then
+            page_number = _FetchedPaginator([], count, page_size).num_pages
+        number = self._whole_number(page_number)
+        rows, count = fetch(page_size, (number - 1) * page_size)
+        paginator = _FetchedPaginator(rows, count, page_size)
+        try:
+            self.page = paginator.page(number)  # past the end: Django's EmptyPage
+        except InvalidPage as exc:
+            raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(exc))) from exc
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return list(rows)
+
+    def _whole_number(self, page_number) -> int:
+        """The page number as Django's paginator reads it (`int()` of the text), 404 if it is none or below 1."""
+        messages = DjangoPaginator.default_error_messages
+        try:
+            number = int(page_number)
+        except (TypeError, ValueError):
+            message = messages["invalid_page"]
+        else:
+            if number >= 1:
+                return number
+            message = messages["min_page"]
+        raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(message)))

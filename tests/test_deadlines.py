@@ -207,7 +207,7 @@ class TestResponses:
             InvitationFactory(calendar=calendar, invitee=people["carol"], status="pending")
             TimeSlotFactory(day=day, owner=people["bob"])
         client = client_for(people["alice"])
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             body = client.get("/calendars/", {"page_size": 100}).json()
         assert {r["responses"]["with_availability"] for r in body["results"]} == {1}
         assert {r["responses"]["pending"] for r in body["results"]} == {1}
