@@ -124,6 +124,14 @@ ORDER BY d.date, d.id, t.start_time, t.id""",  # noqa: S608
         "invitations": f"""
 SELECT calendar_id, invitee_id, status FROM invitations_invitation
 WHERE calendar_id {sql.ids} ORDER BY invitee_id""",  # noqa: S608
+        # A slot of a day of a calendar the user may see (`access.day_for`, then the slot of that day).
+        "slot": f"""
+SELECT t.id, u.username, {sql.clock("t.start_time")}, {sql.clock("t.end_time")}, t.preference
+FROM calendars_timeslot t
+JOIN accounts_user u ON u.id = t.owner_id
+JOIN calendars_day d ON d.id = t.day_id
+JOIN calendars_calendar c ON c.id = d.calendar_id
+WHERE t.id = %(slot)s AND d.id = %(day)s AND c.id = %(calendar)s AND {_VISIBLE}""",  # noqa: S608
         # One page of a day's slots and the number of them all (a window over the whole day, before LIMIT).
         "day_slots": f"""
 SELECT t.id, u.username, {sql.clock("t.start_time")}, {sql.clock("t.end_time")}, t.preference, COUNT(*) OVER ()
@@ -170,6 +178,15 @@ def calendar_row(calendar_id: int, user_id: int | None = None) -> tuple | None:
 def visible_day(calendar_id: int, day_id: int, user_id: int) -> tuple[int, int] | None:
     """(day id, calendar version) of a day of a calendar the user may see, else None; one query."""
     found = _rows(VISIBLE_DAY_SQL, {"day": day_id, "calendar": calendar_id, **_user_params(user_id)})
+    return found[0] if found else None
+
+
+def visible_slot(calendar_id: int, day_id: int, slot_id: int, user_id: int) -> tuple | None:
+    """(id, owner, start, end, preference) of a slot of a day of a calendar the user may see, else None; one query."""
+    found = _rows(
+        _statements(connection.vendor)["slot"],
+        {"slot": slot_id, "day": day_id, "calendar": calendar_id, **_user_params(user_id)},
+    )
     return found[0] if found else None
 
 

@@ -172,7 +172,12 @@ class TimeSlotViewSet(IdempotentWrites, mixins.RetrieveModelMixin, viewsets.Gene
         return etags.answer(request, timeslot_list_tag(request, day_id, version), page)
 
     def retrieve(self, request, *args, **kwargs):
-        body = TimeSlotSerializer(self.get_object()).data
+        # What `get_object` finds through `self.day` (visibility, the day of the calendar), in one query.
+        kwargs = self.kwargs
+        row = read_models.visible_slot(kwargs["calendar_id"], kwargs["day_id"], kwargs["pk"], request.user.pk)
+        if row is None:
+            raise Http404
+        body = read_models.timeslot_bodies([row])[0]
         return etags.answer(request, timeslot_tag(request.user.pk, body), lambda: Response(body))
 
     def get_parsers(self):

@@ -14,6 +14,7 @@ from contacts import openapi, selectors, services
 from contacts.models import Contact
 from contacts.serializers import ContactActionSerializer, ContactSerializer
 from idempotency.views import IdempotentWrites
+from oneonone import etags
 
 
 @openapi.contact_viewset
@@ -106,25 +107,44 @@ class ContactViewSet(IdempotentWrites, viewsets.ModelViewSet):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(UserSummarySerializer(page, many=True).data)
 
+    def _tagged_users(self, kind: str, queryset) -> Response:
+        """One of my lists of users, polled: every `(id, username)` of it in one query is its body and its ETag.
+
+        A list of my relations is short (a count of them was a query too): the page, the count and the tag all
+        come from the same rows, in the selector's order, so a poll that changed nothing is a 304 from the
+        user's query and this one (oneonone.etags).
+        """
+        request = self.request
+        rows = list(queryset.values_list("id", "username"))
+        current = etags.tag("contacts", kind, request.user.pk, request.build_absolute_uri(), rows)
+
+        def page() -> Response:
+            shown = self.paginator.paginate_fetched(
+                request, lambda limit, offset: (rows[offset : offset + limit], len(rows)), self
+            )
+            return self.get_paginated_response([{"id": pk, "username": name} for pk, name in shown])
+
+        return etags.answer(request, current, page)
+
     @openapi.friends
     @action(detail=False, methods=["get"])
     def friends(self, request):
-        return self._users(selectors.friends_of(user=request.user))
+        return self._tagged_users("friends", selectors.friends_of(user=request.user))
 
     @openapi.incoming
     @action(detail=False, methods=["get"])
     def incoming(self, request):
-        return self._users(selectors.incoming_requests_of(user=request.user))
+        return self._tagged_users("incoming", selectors.incoming_requests_of(user=request.user))
 
     @openapi.outgoing
     @action(detail=False, methods=["get"])
     def outgoing(self, request):
-        return self._users(selectors.outgoing_requests_of(user=request.user))
+        return self._tagged_users("outgoing", selectors.outgoing_requests_of(user=request.user))
 
     @openapi.blocked
     @action(detail=False, methods=["get"])
     def blocked(self, request):
-        return self._users(selectors.blocked_by(user=request.user))
+        return self._tagged_users("blocked", selectors.blocked_by(user=request.user))
 
     @openapi.search
     @action(detail=False, methods=["get"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from rest_framework.fields import DateTimeField
 
 from calendars.access import Role
 from calendars.models import Calendar, Invitation
@@ -23,3 +24,37 @@ def invitation_inbox(*, user) -> QuerySet[Invitation]:
         .select_related("calendar", "invitee", "inviter")
         .order_by("-invited_at", "-id")
     )
+
+
+# The inbox's fields (InboxInvitationSerializer), in its order.
+INBOX_FIELDS = (
+    "id",
+    "calendar_id",
+    "invitee__username",
+    "inviter__username",
+    "status",
+    "calendar__title",
+    "invited_at",
+)
+
+
+def inbox_rows(invitations: QuerySet[Invitation]) -> list[tuple]:
+    """What the inbox shows of each invitation of `invitations` (the inbox, filtered), in its order; one query."""
+    return list(invitations.values_list(*INBOX_FIELDS))
+
+
+def inbox_bodies(rows) -> list[dict]:
+    """`InboxInvitationSerializer(many=True).data` for rows of `inbox_rows`."""
+    when = DateTimeField()
+    return [
+        {
+            "id": pk,
+            "calendar_id": calendar_id,
+            "invitee_username": invitee,
+            "inviter_username": inviter,
+            "status": status,
+            "calendar_title": title,
+            "invited_at": when.to_representation(invited_at),
+        }
+        for pk, calendar_id, invitee, inviter, status, title, invited_at in rows
+    ]

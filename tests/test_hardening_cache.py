@@ -64,9 +64,24 @@ def operations():
     return [(path, method) for path, item in schema["paths"].items() for method in item]
 
 
+# The reads with a strong ETag: `private, no-cache` on their 200s (and on their 304s), `private` on their errors.
+TAGGED = {
+    ("get", "/calendars/"),
+    ("get", "/calendars/{id}/"),
+    ("get", "/calendars/{calendar_id}/day/{day_id}/timeslot/"),
+    ("get", "/calendars/{calendar_id}/day/{day_id}/timeslot/{id}/"),
+    ("get", "/calendars/{id}/suggestions/"),
+    ("get", "/invitations/"),
+    ("get", "/contacts/friends/"),
+    ("get", "/contacts/incoming/"),
+    ("get", "/contacts/outgoing/"),
+    ("get", "/contacts/blocked/"),
+}
+
+
 def test_every_operation_answers_private_or_no_store(user, world):
     """Reads first (so objects still exist), writes with an empty body, deletes last; as the owner and as
-    nobody. Token operations answer no-store; a view's own Cache-Control (the feed) is kept."""
+    nobody. Token operations answer no-store; a view's own Cache-Control (the feed, the tagged reads) is kept."""
     order = {"get": 0, "head": 0, "options": 1, "post": 2, "put": 2, "patch": 2, "delete": 3}
     ok_reads = 0
     for path, method in sorted(operations(), key=lambda op: (order[op[1]], op[0])):
@@ -78,6 +93,10 @@ def test_every_operation_answers_private_or_no_store(user, world):
                 assert cache_control == "no-store", (method, url, response.status_code)
             elif path == "/calendars/feed/{token}.ics" and response.status_code == 200:
                 assert cache_control == "private, no-cache"
+            elif (method, path) in TAGGED and response.status_code == 200:
+                # Polled reads: kept by the browser, asked again with If-None-Match every time (oneonone.etags).
+                assert cache_control == "private, no-cache", (url, cache_control)
+                assert response["ETag"].startswith('"')
             else:
                 assert cache_control == "private", (method, url, response.status_code, cache_control)
             ok_reads += method == "get" and response.status_code == 200

@@ -491,8 +491,8 @@ class TestInbox:
         for _ in range(rows):
             InvitationFactory(invitee=friend)
         client = client_for(friend)
-        # user (JWT), count, page with calendar, invitee and inviter joined
-        with django_assert_num_queries(3):
+        # user (JWT), every invitation of the inbox with calendar, invitee and inviter joined (page and count)
+        with django_assert_num_queries(2):
             response = client.get(INBOX, {"page_size": 100, "status": "pending"})
         assert len(response.json()["results"]) == rows
 

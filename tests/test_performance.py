@@ -23,6 +23,8 @@ from calendars.models import Calendar, Day, Invitation, TimeSlot
 from calendars.views import CalendarViewSet, TimeSlotViewSet
 from contacts import selectors as contact_selectors
 from contacts.models import Contact, ContactStatus
+from contacts.views import ContactViewSet
+from invitations.views import InvitationInboxView
 from oneonone import settings as project_settings
 from tests.factories import PASSWORD, CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory
 
@@ -165,7 +167,7 @@ def reference(view, actions: dict, user, path: str, params: dict | None = None, 
     """The serializer path through the same view machinery; returns (response, queries)."""
     request = APIRequestFactory().get(path, params or {}, HTTP_AUTHORIZATION=bearer(user))
     with CaptureQueriesContext(connection) as queries:
-        response = view.as_view(actions)(request, **kwargs)
+        response = (view.as_view(actions) if actions else view.as_view())(request, **kwargs)
         response.render()
     return response, len(queries)
 
@@ -284,6 +286,41 @@ class TestTimeSlotList:
         ]
 
 
+class TestTimeSlotDetail:
+    @pytest.mark.parametrize("name", ["ann", "cat", "eve", "gus"])
+    def test_same_bytes_as_the_serializer(self, world, name):
+        user = world["users"][name]
+        for day in world["days"].values():
+            for slot in TimeSlot.objects.filter(day=day):
+                path = f"/calendars/{day.calendar_id}/day/{day.pk}/timeslot/{slot.pk}/"
+                kwargs = {"calendar_id": day.calendar_id, "day_id": day.pk, "pk": slot.pk}
+                theirs = reference(SerializerTimeSlots, {"get": "retrieve"}, user, path, **kwargs)
+                assert_same(lean(user, path), theirs)
+        other = world["days"]["late"]
+        slot = TimeSlot.objects.filter(day=world["days"]["early"]).first()
+        # A slot asked for under another day of the calendar is not found, as before.
+        path = f"/calendars/{other.calendar_id}/day/{other.pk}/timeslot/{slot.pk}/"
+        kwargs = {"calendar_id": other.calendar_id, "day_id": other.pk, "pk": slot.pk}
+        assert_same(lean(user, path), reference(SerializerTimeSlots, {"get": "retrieve"}, user, path, **kwargs))
+
+
+class SerializerInbox(InvitationInboxView):
+    """The inbox before its rows were read once for its body and its ETag: DRF's list with the serializer."""
+
+    list = mixins.ListModelMixin.list
+
+
+class TestInbox:
+    @pytest.mark.parametrize("name", ["ann", "bob", "cat", "eve", "fay", "hal"])
+    @pytest.mark.parametrize("params", [*PAGES, {"status": "pending"}, {"status": "nope"}, {"page": "last"}])
+    def test_same_bytes_as_the_serializer(self, world, name, params):
+        user = world["users"][name]
+        for extra in range(3):  # more than one page for ann
+            InvitationFactory(invitee=world["users"]["ann"], status=["pending", "accepted", "rejected"][extra])
+        ours = lean(user, "/invitations/", params)
+        assert_same(ours, reference(SerializerInbox, None, user, "/invitations/", params))
+
+
 # Contacts -----------------------------------------------------------------------------------------------------
 
 
@@ -308,6 +345,23 @@ def web(db) -> list:
             first, second = (a, users[j]) if (i + j) % 2 else (users[j], a)
             Contact.objects.create(userA=first, userB=second, status=statuses[(i * j + i) % 4])
     return users
+
+
+class SerializerContacts(ContactViewSet):
+    """The user lists before their rows were read once for their body and their ETag: count, page, serializer."""
+
+    def _tagged_users(self, kind, queryset):
+        return self._users(queryset)
+
+
+@pytest.mark.parametrize("action", ["friends", "incoming", "outgoing", "blocked"])
+@pytest.mark.parametrize("params", PAGES)
+def test_user_lists_same_bytes_as_the_serializer(web, action, params):
+    for user in web[::3]:
+        path = f"/contacts/{action}/"
+        ours = lean(user, path, params)
+        theirs = reference(SerializerContacts, {"get": action}, user, path, params)
+        assert_same(ours, theirs)
 
 
 def test_friends_and_search_give_the_same_rows_as_before(web):
