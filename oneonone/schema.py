@@ -90,6 +90,71 @@ INVALID_KEY_EXAMPLE = {
 }
 
 
+# Conditional requests (oneonone.etags; docs/frontend.md, "Polling without paying for it"): the reads that
+# answer a strong ETag and a 304 to If-None-Match, and the writes that take If-Match (412 when stale).
+CONDITIONAL_READS = {
+    "calendars_list",
+    "calendars_retrieve",
+    "calendars_day_timeslot_list",
+    "calendars_day_timeslot_retrieve",
+    "calendars_suggestions",
+    "invitations_inbox",
+    "contacts_friends_list",
+    "contacts_incoming_list",
+    "contacts_outgoing_list",
+    "contacts_blocked_list",
+}
+PRECONDITIONED_WRITES = {
+    "calendars_update": "calendars_retrieve",
+    "calendars_day_timeslot_update": "calendars_day_timeslot_retrieve",
+}
+ETAG_HEADERS = {
+    "ETag": {
+        "description": (
+            "A strong tag of this answer, for you alone: it changes whenever anything in the body would. "
+            "Send it back in `If-None-Match` to be answered 304 while nothing changed."
+        ),
+        "schema": {"type": "string", "example": '"3f6c0a1e9b7d42c8a5e1f0d2c4b6a8e0"'},
+    },
+    "Cache-Control": {
+        "description": "`private, no-cache`: browsers keep the answer and ask again every time (with `If-None-Match`).",
+        "schema": {"type": "string", "enum": ["private, no-cache"]},
+    },
+}
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "description": (
+        "The `ETag` of an answer you hold (or several, comma-separated; `*` for any). When it is still the "
+        "current one the answer is 304 with no body: polling a page that did not change costs almost nothing."
+    ),
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED = {
+    "description": "Nothing changed since the answer whose `ETag` you sent in `If-None-Match`: no body, use yours.",
+    "headers": ETAG_HEADERS,
+}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": (
+        "The `ETag` of the GET of this resource that your change is based on. If the resource changed since "
+        "(someone else wrote), the answer is 412 and nothing is changed: read it again and reapply your change. "
+        "Leave it out to write whatever the resource now holds; `*` matches any."
+    ),
+    "schema": {"type": "string"},
+}
+PRECONDITION_FAILED = {
+    "description": (
+        "The `If-Match` tag is not the resource's current ETag (it changed since you read it, or the tag is a "
+        "weak one); nothing was changed."
+    ),
+    "content": {"application/json": {"schema": ERROR_REF}},
+}
+
+
 def _json(ref: dict) -> dict:
     return {"application/json": {"schema": ref}}
 
@@ -252,6 +317,29 @@ def _document_idempotency_key(operation: dict) -> None:
     responses.update({"400": invalid, "409": conflict, "422": copy.deepcopy(KEY_REUSED)})
 
 
+def _document_conditional(operation: dict) -> None:
+    """If-None-Match, the ETag and Cache-Control of the 200 and the 304 of a read; If-Match and the 412 of a write."""
+    operation_id = operation.get("operationId")
+    responses = operation.get("responses", {})
+    if operation_id in CONDITIONAL_READS:
+        operation.setdefault("parameters", []).append(copy.deepcopy(IF_NONE_MATCH))
+        responses["200"] = copy.deepcopy(responses["200"])
+        responses["200"].setdefault("headers", {}).update(copy.deepcopy(ETAG_HEADERS))
+        responses["304"] = copy.deepcopy(NOT_MODIFIED)
+    elif operation_id in PRECONDITIONED_WRITES:
+        read = PRECONDITIONED_WRITES[operation_id]
+        parameter = copy.deepcopy(IF_MATCH)
+        parameter["description"] = f"{parameter['description']} The tag is the one `{read}` answers."
+        operation.setdefault("parameters", []).append(parameter)
+        responses["200"] = copy.deepcopy(responses["200"])
+        headers = responses["200"].setdefault("headers", {})
+        headers["ETag"] = {
+            "description": f"The tag `{read}` answers now, after the change: the `If-Match` of your next change.",
+            "schema": {"type": "string"},
+        }
+        responses["412"] = copy.deepcopy(PRECONDITION_FAILED)
+
+
 def add_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     _require_non_blank(schemas, _sent(result.get("paths", {}), schemas))
@@ -319,6 +407,7 @@ def add_error_responses(result, generator, request, public):
                     body = VALIDATION_REF if code == "400" else ERROR_REF
                     responses[code] = {"description": ERROR_DESCRIPTIONS[code], "content": _json(body)}
             responses.setdefault("414", URI_TOO_LONG)
+            _document_conditional(operation)
             if authenticated and method in KEYED_METHODS:
                 _document_idempotency_key(operation)
     return result

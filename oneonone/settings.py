@@ -215,10 +215,12 @@ LOGIN_REDIRECT_URL = "/calendars/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
-# Headers a frontend on another origin may read: how long to wait after a 429, a download's file name.
-CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Disposition", "Idempotent-Replayed"]
-# django-cors-headers' defaults, and the key that makes a write safe to send again (idempotency/).
-CORS_ALLOW_HEADERS = (*corsheaders_defaults.default_headers, "idempotency-key")
+# Headers a frontend on another origin may read: how long to wait after a 429, a download's file name, the
+# ETag of a polled read (to send back in If-None-Match, or in If-Match with a change; oneonone/etags.py).
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Disposition", "Idempotent-Replayed", "ETag"]
+# django-cors-headers' defaults, the key that makes a write safe to send again (idempotency/), and the
+# conditional headers a page sets itself (a browser's own revalidation needs no preflight).
+CORS_ALLOW_HEADERS = (*corsheaders_defaults.default_headers, "idempotency-key", "if-none-match", "if-match")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Production hardening, switched on by DJANGO_SECURE (behind TLS).

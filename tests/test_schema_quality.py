@@ -139,7 +139,7 @@ class TestEveryOperation:
         for code, response in responses.items():
             if not code.startswith("2"):
                 assert response.get("description", "").strip(), f"{code} has no description"
-            if code in ("204", "304"):  # No Content; Not Modified (the feed's answer to If-None-Match)
+            if code in ("204", "304"):  # No Content; Not Modified (the answer to If-None-Match)
                 assert "content" not in response, f"{code} declares a body"
                 continue
             content = response.get("content")
