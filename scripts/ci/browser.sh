@@ -140,7 +140,7 @@ status=0
   cd stories/browser && timeout 300 node --test --test-concurrency=1 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tmp/results.tap" \
-    tests/frontend.test.mjs tests/availability.test.mjs tests/browsable.test.mjs
+    tests/frontend.test.mjs tests/availability.test.mjs tests/browsable.test.mjs tests/etag.test.mjs
 ) || status=$?
 
 passed="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tmp/results.tap" 2>/dev/null | tail -n 1)"
