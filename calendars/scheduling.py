@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -266,19 +266,6 @@ def _resolve(day: date, start_us: int, duration_us: int, zone: tzinfo) -> tuple[
     return None
 
 
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Union of intervals; touching ones join (09:00-10:00 and 10:00-11:00 make 09:00-11:00)."""
-    intervals.sort()
-    merged: list[list[int]] = []
-    for start, end in intervals:
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1][1] = end
-        else:
-            merged.append([start, end])
-    return [(s, e) for s, e in merged]
-
-
 @dataclass(slots=True)
 class _DayPlan:
     day: CandidateDay
@@ -289,14 +276,31 @@ class _DayPlan:
     chosen: list[int]
 
 
-def _start_ranges(intervals: list[tuple[int, int]], step_us: int, duration_us: int) -> Iterator[tuple[int, int]]:
-    """Grid-index ranges [lo, hi] of the starts of windows that fit inside one of the merged intervals."""
-    for start, end in _merge(intervals):
+def _start_ranges(intervals: list[tuple[int, int]], step_us: int, duration_us: int) -> list[tuple[int, int]]:
+    """Grid-index ranges [lo, hi] of the starts of windows that fit inside the union of `intervals`.
+
+    Touching intervals join (09:00-10:00 and 10:00-11:00 make 09:00-11:00). The union and the ranges in one
+    pass: this runs for every person on every day.
+    """
+    ranges: list[tuple[int, int]] = []
+    if not intervals:
+        return ranges
+    intervals.sort()
+    current_start, current_end = intervals[0]
+    for start, end in intervals:
+        if start <= current_end:
+            if end > current_end:
+                current_end = end
+            continue
         # Feasible starts s satisfy start <= s and s + duration <= end; keep those on the grid.
-        lo = -(-start // step_us)
-        hi = (end - duration_us) // step_us
+        lo, hi = -(-current_start // step_us), (current_end - duration_us) // step_us
         if lo <= hi:
-            yield lo, hi
+            ranges.append((lo, hi))
+        current_start, current_end = start, end
+    lo, hi = -(-current_start // step_us), (current_end - duration_us) // step_us
+    if lo <= hi:
+        ranges.append((lo, hi))
+    return ranges
 
 
 def suggest_meeting_times(
@@ -341,23 +345,36 @@ def suggest_meeting_times(
     gap = -(-duration_us // step_us)
 
     # Group by day and owner; slots of non-members (pending, rejected, strangers) and of other dates do not count.
-    raw: dict[date, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    raw_yes: dict[date, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    # One pass, plain tuples or `Slot`s alike, each distinct time converted once (a calendar of 30,000 slots
+    # holds a few dozen times): the loop is a few dictionary lookups a slot (docs/performance.md).
+    raw: dict[date, dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]]] = {d: {} for d in by_date}
+    micros: dict[time, int] = {}
     creator_has_slots = False
     anyone_has_slots = False
-    for slot in slots:
-        start, end = _us(slot.start), _us(slot.end)
+    yes_value = Preference.YES.value
+    for owner, the_date, start_time, end_time, preference in slots:
+        try:
+            start, end = micros[start_time], micros[end_time]
+        except KeyError:
+            start = micros[start_time] = _us(start_time)
+            end = micros[end_time] = _us(end_time)
         if start >= end:
-            raise ValueError(f"Slot of {slot.owner} on {slot.date.isoformat()} does not start before it ends.")
-        if slot.preference not in _PREFERENCES:
-            raise ValueError(f"Unknown preference {slot.preference!r}.")
-        if slot.owner not in members or slot.date not in by_date:
+            raise ValueError(f"Slot of {owner} on {the_date.isoformat()} does not start before it ends.")
+        if preference not in _PREFERENCES:
+            raise ValueError(f"Unknown preference {preference!r}.")
+        owners = raw.get(the_date)
+        if owners is None or owner not in members:
             continue
-        raw[slot.date][slot.owner].append((start, end))
-        if slot.preference == Preference.YES:
-            raw_yes[slot.date][slot.owner].append((start, end))
+        found = owners.get(owner)
+        if found is None:
+            found = owners[owner] = ([], [])
+        pair = (start, end)
+        found[0].append(pair)
+        if preference == yes_value:
+            found[1].append(pair)
         anyone_has_slots = True
-        creator_has_slots = creator_has_slots or slot.owner == creator
+        if owner == creator:
+            creator_has_slots = True
 
     plans: list[_DayPlan] = []
     heap: list[tuple[int, int, int, int, int, int, int]] = []
@@ -369,13 +386,13 @@ def suggest_meeting_times(
         # together), and how many of them are "yes".
         deltas: dict[int, int] = defaultdict(int)
         yes_deltas: dict[int, int] = defaultdict(int)
-        for owner, intervals in owners.items():
+        for owner, (intervals, yes_intervals) in owners.items():
             weight = _CREATOR_WEIGHT if owner == creator else 1
             for lo, hi in _start_ranges(intervals, step_us, duration_us):
                 plan.starts.append((lo, hi, owner))
                 deltas[lo] += weight
                 deltas[hi + 1] -= weight
-            for lo, hi in _start_ranges(raw_yes[the_date].get(owner, []), step_us, duration_us):
+            for lo, hi in _start_ranges(yes_intervals, step_us, duration_us):
                 plan.yes_starts.append((lo, hi, owner))
                 yes_deltas[lo] += 1
                 yes_deltas[hi + 1] -= 1
