@@ -1,5 +1,6 @@
 -- wrk script for bench/run.py. Arguments after `--`:
---   get   [token]                 GET the URL's path, with `Authorization: Bearer <token>` if given
+--   get   [token] [etag]          GET the URL's path, with `Authorization: Bearer <token>` if given, and
+--                                 `If-None-Match: <etag>` if given (then a 304 is the answer expected)
 --   login <json body>             POST the body (login)
 --   slots <targets file> <threads> POST a new 20-minute timeslot per request (see below)
 --   slots <targets file> <threads> <prefix>   the same, each with `Idempotency-Key: <prefix>-<thread>-<n>`
@@ -23,6 +24,10 @@ function init(args)
   if mode == "get" then
     if args[2] and args[2] ~= "" then
       wrk.headers["Authorization"] = "Bearer " .. args[2]
+    end
+    if args[3] and args[3] ~= "" then
+      wrk.headers["If-None-Match"] = args[3]
+      expect_not_modified = true
     end
   elseif mode == "login" then
     wrk.method = "POST"
@@ -66,6 +71,9 @@ function request()
 end
 
 function response(status, headers, body)
+  if expect_not_modified and status == 304 then
+    return
+  end
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
     last_bad = status
