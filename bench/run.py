@@ -391,9 +391,9 @@ class Server:
             request.add_header("Authorization", f"Bearer {ep.token}")
         try:
             with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310
-                ep.etag = r.headers.get("ETag", "")
                 if not ep.conditional:
                     return r.status
+                ep.etag = r.headers.get("ETag", "")
         except urllib.error.HTTPError as exc:
             return exc.code
         request.add_header("If-None-Match", ep.etag)

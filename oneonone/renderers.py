@@ -18,14 +18,20 @@ and compares them. What orjson would write differently goes to DRF's renderer in
   DRF's renderer, which answers or fails as it always did.
 
 Checking that a body holds only those types walks it once; a view whose bodies are plain by
-construction (`plain_json_bodies = True`: dicts, lists, str, int, bool and None, as calendars.read_models
-makes them) skips the walk, which on the calendar list would cost half of what orjson saves.
+construction (`plain_json_bodies = True`: dicts, lists, str, int, bool, None and `RawJSON`, as
+calendars.read_models makes them) skips the walk, which on the calendar list would cost half of what
+orjson saves.
+
+`RawJSON` holds JSON text made elsewhere (PostgreSQL writes a day's timeslots, calendars.read_models),
+exactly as DRF's renderer would write its value: orjson puts the text in as it is, DRF's renderer (the
+fallback) parses it and writes the value.
 """
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
+import json
 import uuid
 
 import orjson
@@ -35,7 +41,38 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import encoders
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-_DEFAULT = encoders.JSONEncoder().default
+
+
+class RawJSON:
+    """A piece of a body that is JSON text already, written as DRF's renderer writes its value (compact, UTF-8)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"RawJSON({self.text!r})"
+
+
+class JSONEncoder(encoders.JSONEncoder):
+    """DRF's encoder, and `RawJSON` as the value it holds."""
+
+    def default(self, obj):
+        if isinstance(obj, RawJSON):
+            return json.loads(obj.text)
+        return super().default(obj)
+
+
+_DRF_DEFAULT = encoders.JSONEncoder().default
+
+
+def _default(obj):
+    if type(obj) is RawJSON:
+        return orjson.Fragment(obj.text)
+    return _DRF_DEFAULT(obj)
+
+
 # Leaves whose text comes from DRF's encoder (through `default`) or, for UUIDs, is the same in orjson.
 _CONVERTED = (
     datetime.date,  # and datetime
@@ -50,7 +87,7 @@ _CONVERTED = (
     ipaddress.IPv4Interface,
     ipaddress.IPv6Interface,
 )
-_LEAVES = (str, int, *_CONVERTED)  # subclasses of str and int too (DRF's ErrorDetail, StrEnum, IntEnum)
+_LEAVES = (str, int, RawJSON, *_CONVERTED)  # subclasses of str and int too (DRF's ErrorDetail, StrEnum, IntEnum)
 _LS, _PS = "\u2028".encode(), "\u2029".encode()
 _DRF_DEFAULTS = api_settings.UNICODE_JSON and api_settings.COMPACT_JSON and api_settings.STRICT_JSON
 
@@ -78,6 +115,8 @@ def plain(value) -> bool:
 class JSONRenderer(renderers.JSONRenderer):
     """`application/json`, byte for byte what `rest_framework.renderers.JSONRenderer` renders."""
 
+    encoder_class = JSONEncoder  # the fallback: DRF's own, with RawJSON
+
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
@@ -87,10 +126,10 @@ class JSONRenderer(renderers.JSONRenderer):
         if not getattr(context.get("view"), "plain_json_bodies", False) and not plain(data):
             return super().render(data, accepted_media_type, renderer_context)
         try:
-            body = orjson.dumps(data, default=_DEFAULT, option=_OPTIONS)
+            body = orjson.dumps(data, default=_default, option=_OPTIONS)
         except orjson.JSONEncodeError:
             try:
-                body = orjson.dumps(data, default=_DEFAULT, option=_OPTIONS | orjson.OPT_NON_STR_KEYS)
+                body = orjson.dumps(data, default=_default, option=_OPTIONS | orjson.OPT_NON_STR_KEYS)
             except orjson.JSONEncodeError:
                 return super().render(data, accepted_media_type, renderer_context)
         # DRF escapes the two JavaScript line terminators. Both start with 0xE2, rare in any body,
