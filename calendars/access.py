@@ -45,13 +45,13 @@ NOT_INVITEE = "Only the invitee can answer an invitation."
 DEFAULT_REFUSAL = {Role.MEMBER: MEMBERS_ONLY, Role.CREATOR: CREATOR_ONLY}
 
 
-class ViewerRole(TypedDict):
-    """What this module adds to what it loads: the viewer's `Role`, as a number."""
-
-    viewer_role: int
-
-
 if TYPE_CHECKING:
+
+    class ViewerRole(TypedDict):
+        """What this module adds to what it loads: the viewer's `Role`, as a number."""
+
+        viewer_role: int
+
     # A calendar loaded through `calendar_for` (or a day's, through `day_for`): it carries `viewer_role`.
     ViewedCalendar: TypeAlias = WithAnnotations[Calendar, ViewerRole]
 
