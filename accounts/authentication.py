@@ -11,32 +11,42 @@ ORM converts them).
 from __future__ import annotations
 
 import functools
+from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import connection
-from django.utils.translation import gettext_lazy as _
+from django.db.models import Field
+from django.utils.translation import gettext as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from accounts.models import User
+
+
+def _column(field: object) -> str:
+    if not isinstance(field, Field) or field.column is None:
+        raise TypeError(f"{field!r} is not a field with a column")
+    return field.column
 
 
 @functools.cache
-def _statement(vendor: str) -> tuple[str, list[str], dict]:
+def _statement(vendor: str) -> tuple[str, list[str], dict[Any, Any]]:
     """The SELECT of one user by id, the attribute names of its columns, and the ORM's converters for them."""
-    model = get_user_model()
+    model = User
     fields = list(model._meta.concrete_fields)
     compiler = model.objects.all().query.get_compiler(connection=connection)
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    key = quote(model._meta.get_field(api_settings.USER_ID_FIELD).column)
+    columns = ", ".join(quote(_column(field)) for field in fields)
+    key = quote(_column(model._meta.get_field(api_settings.USER_ID_FIELD)))
     sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {key} = %s"  # noqa: S608 - names from the model
     converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
     return sql, [field.attname for field in fields], converters
 
 
-def user_by_id(user_id: int):
+def user_by_id(user_id: int) -> User | None:
     """The user with this id (as `User.objects.get(id=user_id)` loads it), or None; one statement."""
     sql, names, converters = _statement(connection.vendor)
     with connection.cursor() as cursor:
@@ -45,13 +55,13 @@ def user_by_id(user_id: int):
     if row is None:
         return None
     if converters:
-        compiler = get_user_model().objects.all().query.get_compiler(connection=connection)
+        compiler = User.objects.all().query.get_compiler(connection=connection)
         row = next(iter(compiler.apply_converters([row], converters)))
-    return get_user_model().from_db(connection.alias, names, row)
+    return User.from_db(connection.alias, names, row)
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
-    def get_user(self, validated_token):
+    def get_user(self, validated_token: Token) -> User:  # type: ignore[override]  # simplejwt: a TypeVar of no argument
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as exc:

@@ -281,7 +281,7 @@ def calendar_bodies(rows: Sequence[tuple]) -> list[dict[str, Any]]:
     if connection.vendor == "postgresql":
         # A row a day: its timeslots as JSON text, and who owns them.
         for calendar_id, pk, date, ranking, slots_json, owner_ids in _rows(statements["days"], {"ids": ids}):
-            timeslots = RawJSON(slots_json) if slots_json else []
+            timeslots: RawJSON | list[Any] = RawJSON(slots_json) if slots_json else []
             days[calendar_id].append({"id": pk, "date": date, "ranking": ranking, "timeslots": timeslots})
             if owner_ids:
                 owners[calendar_id].update(owner_ids)

@@ -11,7 +11,7 @@ import datetime
 import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -23,6 +23,8 @@ from calendars import read_models
 from calendars.models import Calendar, Day, FeedToken, Invitation, InvitationStatus, TimeSlot
 from calendars.scheduling import (
     CandidateDay,
+    GridInterval,
+    SlotFields,
     SuggestionResult,
     availability_grid,
     in_zone,
@@ -32,8 +34,13 @@ from calendars.scheduling import (
 
 User = get_user_model()
 
+if TYPE_CHECKING:
+    from accounts.models import User as Person
 
-def calendar_body(*, calendar_id: int, user=None) -> dict[str, Any]:
+_T = TypeVar("_T", datetime.date, datetime.time)
+
+
+def calendar_body(*, calendar_id: int, user: Person | None = None) -> dict[str, Any]:
     """The JSON body of a calendar: any calendar (after a write), or one `user` may see (else 404)."""
     row = read_models.calendar_row(calendar_id, None if user is None else user.pk)
     if row is None:
@@ -75,7 +82,7 @@ class SchedulingInputs:
     days: list[CandidateDay]
     participants: list[str]
     pending: list[str]
-    slots: Iterator[tuple]
+    slots: Iterator[SlotFields]
 
 
 _SLOTS_SQL = {
@@ -151,12 +158,12 @@ class _Raw(Func):
     template = "%(expressions)s"
     output_field = CharField()
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
         return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS text)", **extra_context)
 
 
-def _parsed(value, kind):
-    return value if isinstance(value, kind) else kind.fromisoformat(value)
+def _parsed(value: _T | str, kind: type[_T]) -> _T:
+    return kind.fromisoformat(value) if isinstance(value, str) else value
 
 
 def availability_body(*, calendar: Calendar, local_zone: str | None = None) -> dict[str, Any]:
@@ -200,7 +207,7 @@ def availability_body(*, calendar: Calendar, local_zone: str | None = None) -> d
     ordered = sorted(days.items(), key=lambda item: (item[1].date, item[0]))
     grid = availability_grid(days=[day for _, day in ordered], members=owners.values(), slots=slots)
 
-    def interval_body(date: datetime.date, interval) -> dict[str, Any]:
+    def interval_body(date: datetime.date, interval: GridInterval) -> dict[str, Any]:
         body = interval.as_dict()
         body["local_start"] = in_zone(wall_instant(date, interval.start, calendar.timezone), local_zone)
         body["local_end"] = in_zone(wall_instant(date, interval.end, calendar.timezone), local_zone)
@@ -239,7 +246,7 @@ def suggestions_for(*, calendar: Calendar, duration: int, step: int = 15, limit:
     )
 
 
-def feed_owner(*, token: str):
+def feed_owner(*, token: str) -> Person | None:
     """The user whose feed secret is `token`, or None."""
     feed_token = FeedToken.objects.matching(token).select_related("user").first()
     if feed_token is None or not hmac.compare_digest(feed_token.token, token) or not feed_token.user.is_active:
@@ -247,7 +254,9 @@ def feed_owner(*, token: str):
     return feed_token.user
 
 
-def finalized_meetings(*, user, limit: int = calendar_models.FEED_MAX_MEETINGS) -> list[tuple[Calendar, list]]:
+def finalized_meetings(
+    *, user: Person, limit: int = calendar_models.FEED_MAX_MEETINGS
+) -> list[tuple[Calendar, list[Any]]]:
     """Finalized calendars `user` created or takes part in, by date, each with its participants (two queries).
 
     At most `limit`: the upcoming ones first (from yesterday on, in UTC, so a meeting of today in any zone

@@ -29,6 +29,7 @@ seen: count with `count_changes` after such a repair.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q
@@ -66,7 +67,9 @@ def calendars_showing(user_id: int) -> list[int]:
     return list(Calendar.objects.filter(Q(creator_id=user_id) | Q(pk__in=invited)).values_list("pk", flat=True))
 
 
-def remember_username(sender, *, instance, raw=False, update_fields=None, **kwargs) -> None:
+def remember_username(
+    sender: type[Any], *, instance: Any, raw: bool = False, update_fields: Iterable[str] | None = None, **kwargs: Any
+) -> None:
     """pre_save of the user model: note a username about to change (the count follows the save)."""
     instance._calendars_username_changed = False
     if raw or instance._state.adding or instance.pk is None:
@@ -77,7 +80,7 @@ def remember_username(sender, *, instance, raw=False, update_fields=None, **kwar
     instance._calendars_username_changed = before is not None and before != instance.username
 
 
-def count_username_change(sender, *, instance, raw=False, **kwargs) -> None:
+def count_username_change(sender: type[Any], *, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     """post_save of the user model: a new username shows in the calendars they created, joined or were invited to.
 
     Counted after the user row is written: a read between the two sees the new name with the old tag, and
@@ -88,7 +91,7 @@ def count_username_change(sender, *, instance, raw=False, **kwargs) -> None:
         count_changes(calendars_showing(instance.pk))
 
 
-def count_user_leaving(sender, *, instance, **kwargs) -> None:
+def count_user_leaving(sender: type[Any], *, instance: Any, **kwargs: Any) -> None:
     """pre_delete of the user model: their invitations and slots go by cascade from calendars others keep.
 
     An account deleted through the API was counted by `services.calendars_end_with_creator` already, with

@@ -16,6 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.current import current_user
 from calendars import access, ics, openapi, read_models, selectors, services, throttles
 from calendars.access import Role
 from calendars.models import Calendar, Day, TimeSlot
@@ -37,6 +38,7 @@ from calendars.serializers import (
 from idempotency.views import IdempotentWrites
 from oneonone import etags
 from oneonone.exceptions import Conflict
+from oneonone.pagination import paginate_fetched
 
 NOT_CREATOR = "Only the calendar's creator can change or delete it."
 
@@ -98,7 +100,7 @@ class CalendarViewSet(IdempotentWrites, mixins.ListModelMixin, viewsets.GenericV
             rows, count, versions[:] = read_models.calendar_page(user_id, limit=limit, offset=offset)
             return rows, count
 
-        page = self.paginator.paginate_fetched(request, fetch, view=self)
+        page = paginate_fetched(self, request, fetch)
         response = self.get_paginated_response(read_models.calendar_bodies(page))
         return etags.with_tag(request, response, calendar_list_tag(request, versions))
 
@@ -122,9 +124,9 @@ class CalendarViewSet(IdempotentWrites, mixins.ListModelMixin, viewsets.GenericV
         serializer.is_valid(raise_exception=True)
         # If-Match: the ETag of GET /calendars/{id}/, compared under the calendar's lock (412 when stale).
         check = etags.PreconditionCheck(request, lambda locked: calendar_tag(request.user.pk, pk, locked.version))
-        calendar = services.calendar_update(calendar=calendar, check=check, **serializer.validated_data)
-        response = Response(_shaped(selectors.calendar_body(calendar_id=calendar.pk), CalendarEditSerializer))
-        return etags.with_tag(request, response, calendar_tag(request.user.pk, pk, calendar.version))
+        updated = services.calendar_update(calendar=calendar, check=check, **serializer.validated_data)
+        response = Response(_shaped(selectors.calendar_body(calendar_id=updated.pk), CalendarEditSerializer))
+        return etags.with_tag(request, response, calendar_tag(request.user.pk, pk, updated.version))
 
     def destroy(self, request, pk: int):
         calendar = access.calendar_for(request.user, pk, Role.CREATOR, message=NOT_CREATOR)
@@ -142,7 +144,7 @@ class TimeSlotViewSet(IdempotentWrites, mixins.RetrieveModelMixin, viewsets.Gene
 
     @cached_property
     def day(self) -> Day:
-        return access.day_for(self.request.user, self.kwargs["calendar_id"], self.kwargs["day_id"])
+        return access.day_for(current_user(self.request), self.kwargs["calendar_id"], self.kwargs["day_id"])
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -164,8 +166,8 @@ class TimeSlotViewSet(IdempotentWrites, mixins.RetrieveModelMixin, viewsets.Gene
         day_id, version = found
 
         def page():
-            rows = self.paginator.paginate_fetched(
-                request, lambda limit, offset: read_models.day_slot_page(day_id, limit=limit, offset=offset), self
+            rows = paginate_fetched(
+                self, request, lambda limit, offset: read_models.day_slot_page(day_id, limit=limit, offset=offset)
             )
             return self.get_paginated_response(read_models.timeslot_bodies(rows))
 
@@ -279,7 +281,7 @@ class CalendarFinalizeView(IdempotentWrites, APIView):
 
 
 @openapi.ics
-class CalendarIcsView(ICalendarViewMixin, APIView):
+class CalendarIcsView(ICalendarViewMixin):
     def get(self, request, pk: int):
         calendar = access.calendar_for(request.user, pk, Role.MEMBER)
         if not calendar.is_finalized:
@@ -312,7 +314,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 @openapi.feed
-class CalendarFeedView(ICalendarViewMixin, APIView):
+class CalendarFeedView(ICalendarViewMixin):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [throttles.FeedAddressThrottle, throttles.FeedTokenThrottle]

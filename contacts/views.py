@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.http import HttpResponseBase
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from accounts.current import current_user
 from accounts.serializers import UserSummarySerializer
 from contacts import openapi, selectors, services
 from contacts.models import Contact
 from contacts.serializers import ContactActionSerializer, ContactSerializer
 from idempotency.views import IdempotentWrites
 from oneonone import etags
+from oneonone.pagination import paginate_rows
 
 
 @openapi.contact_viewset
@@ -26,7 +29,7 @@ class ContactViewSet(IdempotentWrites, viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Contact.objects.none()
-        return selectors.contacts_of(user=self.request.user)
+        return selectors.contacts_of(user=current_user(self.request))
 
     def get_serializer_class(self):
         if self.action in {"friends", "incoming", "outgoing", "blocked", "search"}:
@@ -107,7 +110,7 @@ class ContactViewSet(IdempotentWrites, viewsets.ModelViewSet):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(UserSummarySerializer(page, many=True).data)
 
-    def _tagged_users(self, kind: str, queryset) -> Response:
+    def _tagged_users(self, kind: str, queryset) -> HttpResponseBase:
         """One of my lists of users, polled: every `(id, username)` of it in one query is its body and its ETag.
 
         A list of my relations is short (a count of them was a query too): the page, the count and the tag all
@@ -119,9 +122,7 @@ class ContactViewSet(IdempotentWrites, viewsets.ModelViewSet):
         current = etags.tag("contacts", kind, request.user.pk, request.build_absolute_uri(), rows)
 
         def page() -> Response:
-            shown = self.paginator.paginate_fetched(
-                request, lambda limit, offset: (rows[offset : offset + limit], len(rows)), self
-            )
+            shown = paginate_rows(self, request, rows)
             return self.get_paginated_response([{"id": pk, "username": name} for pk, name in shown])
 
         return etags.answer(request, current, page)

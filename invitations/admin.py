@@ -5,7 +5,7 @@ from calendars.models import Invitation
 
 
 @admin.register(Invitation)
-class InvitationAdmin(CountsCalendarChanges, admin.ModelAdmin):
+class InvitationAdmin(CountsCalendarChanges):
     list_display = ["id", "calendar", "invitee", "inviter", "status", "invited_at"]
     list_filter = ["status"]
     search_fields = ["invitee__username", "inviter__username", "calendar__title"]

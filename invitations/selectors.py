@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import QuerySet
 from rest_framework.fields import DateTimeField
 
 from calendars.access import Role
-from calendars.models import Calendar, Invitation
+from calendars.models import Invitation
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from calendars.access import ViewedCalendar
 
 
-def invitations_of_calendar(*, calendar: Calendar, user) -> QuerySet[Invitation]:
+def invitations_of_calendar(*, calendar: ViewedCalendar, user: User) -> QuerySet[Invitation]:
     """All invitations of a calendar (loaded by calendars.access) for its creator; only their own for anyone else."""
     invitations = Invitation.objects.filter(calendar=calendar).select_related("invitee", "inviter")
     if calendar.viewer_role < Role.CREATOR:
@@ -17,7 +24,7 @@ def invitations_of_calendar(*, calendar: Calendar, user) -> QuerySet[Invitation]
     return invitations.order_by("id")
 
 
-def invitation_inbox(*, user) -> QuerySet[Invitation]:
+def invitation_inbox(*, user: User) -> QuerySet[Invitation]:
     """Invitations addressed to the user across calendars, the latest invited first."""
     return (
         Invitation.objects.filter(invitee=user)
@@ -38,12 +45,12 @@ INBOX_FIELDS = (
 )
 
 
-def inbox_rows(invitations: QuerySet[Invitation]) -> list[tuple]:
+def inbox_rows(invitations: QuerySet[Invitation]) -> list[tuple[Any, ...]]:
     """What the inbox shows of each invitation of `invitations` (the inbox, filtered), in its order; one query."""
     return list(invitations.values_list(*INBOX_FIELDS))
 
 
-def inbox_bodies(rows) -> list[dict]:
+def inbox_bodies(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """`InboxInvitationSerializer(many=True).data` for rows of `inbox_rows`."""
     when = DateTimeField()
     return [

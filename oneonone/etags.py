@@ -21,12 +21,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.http import HttpResponseNotModified
-from django.utils.cache import parse_etags
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotModified
+from django.utils.http import parse_etags
 from rest_framework import exceptions, status
+from rest_framework.request import Request
 
 GENERATION = "1"
 CACHE_CONTROL = "private, no-cache"
@@ -42,6 +43,9 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+_R = TypeVar("_R", bound=HttpResponseBase)
+
+
 @functools.cache
 def _key(secret: str) -> bytes:
     return hashlib.blake2b(secret.encode(), digest_size=32, person=b"oneonone.etag").digest()
@@ -53,13 +57,13 @@ def tag(*parts: Any) -> str:
     return f'"{digest.hexdigest()}"'
 
 
-def applies(request) -> bool:
+def applies(request: Request | HttpRequest) -> bool:
     """Whether the answer is JSON (DRF's negotiated renderer), the only kind that carries tags."""
     renderer = getattr(request, "accepted_renderer", None)
     return renderer is not None and renderer.format == "json"
 
 
-def none_match(request, current: str) -> bool:
+def none_match(request: Request | HttpRequest, current: str) -> bool:
     """Whether `If-None-Match` names `current` (weak comparison: `W/"x"` matches `"x"`) or is `*`."""
     header = request.META.get("HTTP_IF_NONE_MATCH")
     if not header or not applies(request):
@@ -69,7 +73,7 @@ def none_match(request, current: str) -> bool:
     return any(sent.removeprefix("W/") == current for sent in parse_etags(header))
 
 
-def with_tag(request, response, current: str):
+def with_tag(request: Request | HttpRequest, response: _R, current: str) -> _R:
     """`response` with its ETag and `Cache-Control: private, no-cache` (JSON answers only)."""
     if applies(request):
         response["ETag"] = current
@@ -85,7 +89,7 @@ def not_modified(current: str) -> HttpResponseNotModified:
     return response
 
 
-def answer(request, current: str, build: Callable[[], Any]):
+def answer(request: Request | HttpRequest, current: str, build: Callable[[], _R]) -> _R | HttpResponseNotModified:
     """304 when `If-None-Match` names `current`; otherwise `build()`, with the tag."""
     if none_match(request, current):
         return not_modified(current)
@@ -99,7 +103,7 @@ class PreconditionCheck:
     `*`: any current object passes. Otherwise strong comparison: a weak tag never matches (RFC 9110, 13.1.1).
     """
 
-    def __init__(self, request, make_tag: Callable[[Any], str]) -> None:
+    def __init__(self, request: Request | HttpRequest, make_tag: Callable[[Any], str]) -> None:
         header = request.META.get("HTTP_IF_MATCH")
         self.header = header.strip() if header else None
         self.make_tag = make_tag
@@ -107,7 +111,7 @@ class PreconditionCheck:
     def __bool__(self) -> bool:
         return self.header is not None
 
-    def __call__(self, obj) -> None:
+    def __call__(self, obj: Any) -> None:
         if self.header is None or self.header == "*":
             return
         current = self.make_tag(obj)

@@ -20,7 +20,7 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-def post_worker_init(worker):
+def post_worker_init(worker: object) -> None:
     """Move what the worker holds after loading the app (Django, DRF, the URLconf, the models) out of the
     garbage collector's reach: its full collections then walk only what requests allocate (docs/performance.md)."""
     import gc

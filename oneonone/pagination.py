@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from django.core.paginator import InvalidPage
+from django.core.paginator import InvalidPage, Page
 from django.core.paginator import Paginator as DjangoPaginator
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+
+_Row = TypeVar("_Row")
 
 
 class _FetchedPaginator(DjangoPaginator):
     """Django's paginator over a page already fetched, with the count that came with it."""
 
-    def __init__(self, rows: Sequence, count: int, per_page: int) -> None:
+    def __init__(self, rows: Sequence[Any], count: int, per_page: int) -> None:
         super().__init__(rows, per_page)
         self.rows = rows
         self.__dict__["count"] = count  # a cached_property: known, never counted
 
-    def page(self, number):
-        return self._get_page(self.rows, self.validate_number(number), self)
+    def page(self, number: int | str) -> Page[Any]:
+        return Page(self.rows, self.validate_number(number), self)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -27,7 +32,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
-    def get_page_size(self, request):
+    def get_page_size(self, request: Request) -> int:
         # DRF silently falls back to the default for a bad value and clamps a large one;
         # a client asking for 500 rows should learn it gets at most 100.
         raw = request.query_params.get(self.page_size_query_param)
@@ -40,14 +45,19 @@ class PageNumberPagination(pagination.PageNumberPagination):
             )
         return size
 
-    def get_paginated_response_schema(self, schema):
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         # Every page answers `next` and `previous`, null at either end: required (and nullable), so a typed
         # client reads them without a check for a missing key (tests/test_response_required.py).
         paginated = super().get_paginated_response_schema(schema)
         paginated["required"] = ["count", "next", "previous", "results"]
         return paginated
 
-    def paginate_fetched(self, request, fetch: Callable[[int, int], tuple[Sequence, int]], view=None) -> list:
+    def paginate_fetched(
+        self,
+        request: Request,
+        fetch: Callable[[int, int], tuple[Sequence[_Row], int]],
+        view: GenericAPIView[Any] | None = None,
+    ) -> list[_Row]:
         """`paginate_queryset` for a page that comes with its count: `fetch(limit, offset)` answers (rows, count).
 
         The count folded into the page's query (a window, `COUNT(*) OVER ()`) saves a query and building one.
@@ -72,7 +82,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
             self.display_page_controls = True
         return list(rows)
 
-    def _whole_number(self, page_number) -> int:
+    def _whole_number(self, page_number: str | int) -> int:
         """The page number as Django's paginator reads it (`int()` of the text), 404 if it is none or below 1."""
         messages = DjangoPaginator.default_error_messages
         try:
@@ -84,3 +94,18 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 return number
             message = messages["min_page"]
         raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(message)))
+
+
+def paginate_fetched(
+    view: GenericAPIView[Any], request: Request, fetch: Callable[[int, int], tuple[Sequence[_Row], int]]
+) -> list[_Row]:
+    """The view's page of what `fetch(limit, offset)` answers with its count (see `paginate_fetched` above)."""
+    paginator = view.paginator
+    if not isinstance(paginator, PageNumberPagination):
+        raise TypeError(f"{type(view).__name__} does not paginate by page number")
+    return paginator.paginate_fetched(request, fetch, view)
+
+
+def paginate_rows(view: GenericAPIView[Any], request: Request, rows: Sequence[_Row]) -> list[_Row]:
+    """The view's page of rows all read already (a short list whose rows also make its ETag)."""
+    return paginate_fetched(view, request, lambda limit, offset: (rows[offset : offset + limit], len(rows)))

@@ -33,6 +33,8 @@ import datetime
 import ipaddress
 import json
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 from django.utils.functional import Promise
@@ -58,7 +60,7 @@ class RawJSON:
 class JSONEncoder(encoders.JSONEncoder):
     """DRF's encoder, and `RawJSON` as the value it holds."""
 
-    def default(self, obj):
+    def default(self, obj: Any) -> Any:
         if isinstance(obj, RawJSON):
             return json.loads(obj.text)
         return super().default(obj)
@@ -67,7 +69,7 @@ class JSONEncoder(encoders.JSONEncoder):
 _DRF_DEFAULT = encoders.JSONEncoder().default
 
 
-def _default(obj):
+def _default(obj: Any) -> Any:
     if type(obj) is RawJSON:
         return orjson.Fragment(obj.text)
     return _DRF_DEFAULT(obj)
@@ -92,7 +94,7 @@ _LS, _PS = "\u2028".encode(), "\u2029".encode()
 _DRF_DEFAULTS = api_settings.UNICODE_JSON and api_settings.COMPACT_JSON and api_settings.STRICT_JSON
 
 
-def plain(value) -> bool:
+def plain(value: object) -> bool:
     """Whether orjson writes `value` exactly as DRF's renderer would (see the module's docstring)."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
@@ -117,11 +119,13 @@ class JSONRenderer(renderers.JSONRenderer):
 
     encoder_class = JSONEncoder  # the fallback: DRF's own, with RawJSON
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
+    ) -> bytes:
         if data is None:
             return b""
         context = renderer_context or {}
-        if not _DRF_DEFAULTS or self.get_indent(accepted_media_type, context) is not None:
+        if not _DRF_DEFAULTS or self.get_indent(accepted_media_type or "", context) is not None:
             return super().render(data, accepted_media_type, renderer_context)
         if not getattr(context.get("view"), "plain_json_bodies", False) and not plain(data):
             return super().render(data, accepted_media_type, renderer_context)

@@ -9,6 +9,11 @@ the code never answers, or one answered but not declared, shows up there.
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework.request import Request
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorDetail"}
 VALIDATION_REF = {"$ref": "#/components/schemas/ValidationErrorBody"}
@@ -317,7 +322,7 @@ def _document_idempotency_key(operation: dict) -> None:
     responses.update({"400": invalid, "409": conflict, "422": copy.deepcopy(KEY_REUSED)})
 
 
-def _document_conditional(operation: dict) -> None:
+def _document_conditional(operation: dict[str, Any]) -> None:
     """If-None-Match, the ETag and Cache-Control of the 200 and the 304 of a read; If-Match and the 412 of a write."""
     operation_id = operation.get("operationId")
     responses = operation.get("responses", {})
@@ -340,7 +345,9 @@ def _document_conditional(operation: dict) -> None:
         responses["412"] = copy.deepcopy(PRECONDITION_FAILED)
 
 
-def add_error_responses(result, generator, request, public):
+def add_error_responses(
+    result: dict[str, Any], generator: SchemaGenerator, request: Request | None, public: bool
+) -> dict[str, Any]:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     _require_non_blank(schemas, _sent(result.get("paths", {}), schemas))
     _add_links(result.get("paths", {}))
