@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.paginator import InvalidPage, Page
 from django.core.paginator import Paginator as DjangoPaginator
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
+
+if TYPE_CHECKING:
+    # rest_framework.generics reads the pagination setting as it loads: imported for the checker alone.
+    from rest_framework.generics import GenericAPIView
 
 _Row = TypeVar("_Row")
 
