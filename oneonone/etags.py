@@ -63,6 +63,12 @@ def applies(request: Request | HttpRequest) -> bool:
     return renderer is not None and renderer.format == "json"
 
 
+def any_tag(request: Request | HttpRequest) -> bool:
+    """Whether `If-None-Match` is `*`: any answer at all matches, so only a full answer of 200 may become a 304."""
+    header = request.META.get("HTTP_IF_NONE_MATCH") or ""
+    return header.strip() == "*" and applies(request)
+
+
 def none_match(request: Request | HttpRequest, current: str) -> bool:
     """Whether `If-None-Match` names `current` (weak comparison: `W/"x"` matches `"x"`) or is `*`."""
     header = request.META.get("HTTP_IF_NONE_MATCH")
@@ -90,7 +96,14 @@ def not_modified(current: str) -> HttpResponseNotModified:
 
 
 def answer(request: Request | HttpRequest, current: str, build: Callable[[], _R]) -> _R | HttpResponseNotModified:
-    """304 when `If-None-Match` names `current`; otherwise `build()`, with the tag."""
+    """304 when `If-None-Match` names `current`; otherwise `build()`, with the tag.
+
+    `*` names every tag, even of a page that does not exist: the answer is built first, so what would be an
+    error (a `page_size` out of range, a page past the end) is still that error, never a 304.
+    """
+    if any_tag(request):
+        response = build()
+        return not_modified(current) if response.status_code == 200 else with_tag(request, response, current)
     if none_match(request, current):
         return not_modified(current)
     return with_tag(request, build(), current)

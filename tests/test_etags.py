@@ -489,6 +489,42 @@ def test_the_list_answers_its_pages_and_their_tags(w):
     assert client.get("/calendars/", {"page_size": 1, "page": "last"}).json() == pages[1].json()
 
 
+LISTS = [
+    "/calendars/",
+    "/contacts/friends/",
+    "/contacts/incoming/",
+    "/contacts/outgoing/",
+    "/contacts/blocked/",
+    "/invitations/",
+    "/invitations/?status=pending",
+]
+
+
+@pytest.mark.parametrize("path", [*LISTS, "day"])
+@pytest.mark.parametrize(
+    ("query", "status", "body"),
+    [
+        ({"page_size": 0}, 400, {"page_size": ["Must be a whole number from 1 to 100."]}),
+        ({"page_size": "false"}, 400, {"page_size": ["Must be a whole number from 1 to 100."]}),
+        ({"page": "true"}, 404, {"detail": "Invalid page."}),
+        ({"page": -5}, 404, {"detail": "Invalid page."}),
+        ({"page": 99}, 404, {"detail": "Invalid page."}),
+    ],
+)
+def test_a_star_never_turns_an_error_into_a_304(w, path, query, status, body):
+    """`If-None-Match: *` matches any tag, but a page that is an error without it is the same error with it."""
+    path = f"/calendars/{w['cal'].pk}/day/{w['day1'].pk}/timeslot/" if path == "day" else path
+    client = client_for(w["u"]["alice"])
+    plain = client.get(path, query)
+    starred = client.get(path, query, HTTP_IF_NONE_MATCH="*")
+    assert (plain.status_code, plain.json()) == (status, body)
+    assert (starred.status_code, starred.json()) == (status, body)
+    assert "ETag" not in starred
+    ok = client.get(path, HTTP_IF_NONE_MATCH="*")
+    assert ok.status_code == 304
+    assert ok["ETag"] == client.get(path)["ETag"]
+
+
 def test_no_tag_on_errors_or_on_the_browsable_api(w):
     client = client_for(w["u"]["eve"])
     missing = client.get(f"/calendars/{w['cal'].pk}/")
