@@ -6,6 +6,8 @@
 #        BENCH_SCALE=0.1 BENCH_RUNS=1 BENCH_DURATION=3 bench/run.sh   (smoke run, about 1 minute)
 #        BENCH_EXPLAIN=1 bench/run.sh  (then EXPLAIN ANALYZE of the user search with and without its
 #                                       trigram index on the loaded data: bench/explain_search.py)
+#        BENCH_PROFILE=1 bench/run.sh  (then CPU and wall ms of one request at a time, in-process, on the
+#                                       loaded data: bench/profile_reads.py --repeat 50 --login)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements.txt
@@ -28,4 +30,7 @@ export DATABASE_URL PG_TMPDIR DJANGO_SETTINGS_MODULE=bench.settings
 .venv/bin/python bench/run.py
 if [ "${BENCH_EXPLAIN:-}" = 1 ]; then
   .venv/bin/python bench/explain_search.py
+fi
+if [ "${BENCH_PROFILE:-}" = 1 ]; then
+  .venv/bin/python bench/profile_reads.py --repeat 50 --login
 fi
