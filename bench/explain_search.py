@@ -6,8 +6,13 @@ the SQL that `GET /contacts/search/?search=<text>` sends (Django's test client),
 index inside a transaction, explains the same statements again and rolls the transaction back (DDL is
 transactional on PostgreSQL, so the index is back afterwards; nothing else may write meanwhile).
 
+Then, for every endpoint bench/profile_reads.py times, the database's own time of each of its statements
+(EXPLAIN ANALYZE's execution time, median of --repeat, with the top of its plan): what grows with the data
+set shows here, free of the HTTP benchmark's queueing and of other processes' load on the Python side.
+
 Run, with the loaded database in DATABASE_URL:
     DJANGO_SETTINGS_MODULE=bench.settings .venv/bin/python bench/explain_search.py [--text ser0004] [--repeat 5]
+or on an empty throwaway database, loading it first: ... bench/explain_search.py --load 1 [--statements-only]
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ import django
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
-from bench.load_data import BENCH_USERNAME  # noqa: E402
+from bench.load_data import BENCH_USERNAME, Loader, Scale  # noqa: E402
+from bench.profile_reads import paths  # noqa: E402
 
 INDEX = "user_username_upper_trgm"
 
@@ -53,16 +60,51 @@ def explain(sql: str, repeat: int) -> tuple[str, float]:
     return plan, statistics.median(times)
 
 
+def statement_times(client, user, repeat: int, plans_over: float) -> None:
+    """Each endpoint's read statements, with the database's execution time of each (ms) and its plan's top;
+    the whole statement and plan of those that take longer than `plans_over` ms."""
+    print("\n=== database time of each endpoint's statements (EXPLAIN ANALYZE, median ms)")
+    for path in paths(user):
+        client.get(path)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(path)
+        timed = []
+        for query in queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            plan, median = explain(sql, repeat)
+            top = plan.splitlines()[0].split("  (cost=")[0].strip()
+            timed.append((median, top, sql, plan))
+        total = sum(t for t, _, _, _ in timed)
+        print(f"\n{path}: {len(queries)} queries, {total:.3f} ms in the database")
+        for median, top, sql, _ in timed:
+            print(f"  {median:8.3f} ms  {top:<40} {' '.join(sql.split())[:90]}")
+        for median, _, sql, plan in timed:
+            if median > plans_over:
+                print(f"\n--- {path}: {median:.3f} ms\n{sql}\n{plan}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--text", default="ser0004")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--plans-over", type=float, default=3.0, help="ms: print the plans of slower statements")
+    parser.add_argument("--statements-only", action="store_true", help="skip the user search's before and after")
+    parser.add_argument("--load", type=float, default=0, help="migrate and load the data set at this scale first")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message="No directory at")
     if connection.vendor != "postgresql":
         raise SystemExit("the trigram index exists on PostgreSQL only")
+    if args.load:
+        call_command("migrate", verbosity=0, interactive=False)
+        call_command("createcachetable", verbosity=0)
+        print(Loader(Scale.from_factor(args.load)).run().counts)
     user = get_user_model().objects.get(username=BENCH_USERNAME)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    if args.statements_only:
+        statement_times(client, user, args.repeat, args.plans_over)
+        return
     client.get(f"/contacts/search/?search={args.text}")  # warm up
     with CaptureQueriesContext(connection) as queries:
         response = client.get(f"/contacts/search/?search={args.text}")
@@ -92,6 +134,7 @@ def main() -> None:
         print(f"\n=== statement {n + 1}\n{sql}")
         for label, (plan, median) in (("before (no trigram index)", before[n]), ("after (trigram index)", after[n])):
             print(f"\n--- {label}: median execution {median:.3f} ms of {args.repeat}\n{plan}")
+    statement_times(client, user, args.repeat, args.plans_over)
 
 
 if __name__ == "__main__":
