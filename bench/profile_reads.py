@@ -1,6 +1,7 @@
 """Time (or profile) the hot read paths in-process: CPU and wall time per request, queries per request.
 
-Not part of bench/run.sh. Needs a PostgreSQL database (`--load 1` migrates and fills an empty one):
+Run by `BENCH_PROFILE=1 bench/run.sh` after its load (`--repeat 50 --login`), or alone.
+Alone it needs a PostgreSQL database (`--load 1` migrates and fills an empty one):
   eval "$(scripts/pg-throwaway.sh)"
   .venv/bin/python bench/profile_reads.py --load 1 [--repeat 100] [--login]
   .venv/bin/python bench/profile_reads.py --profile [--html /tmp/profile]   # needs `pip install pyinstrument`
@@ -38,14 +39,21 @@ from calendars.models import Calendar, Day  # noqa: E402
 
 
 def paths(user) -> list[str]:
-    """The same targets as bench/run.py: page 1 of the list, the newest calendar, its first day's slots."""
-    newest = Calendar.objects.filter(creator=user).order_by("-created_at", "-id").first()
+    """The same targets as bench/run.py: page 1 of the list, the newest calendar, its first day's slots, the
+    contact lists, the user search, the inbox and the suggestions of the big calendar (the bench user's oldest)."""
+    mine = Calendar.objects.filter(creator=user)
+    newest = mine.order_by("-created_at", "-id").first()
+    big = mine.order_by("created_at", "id").first()
     day = Day.objects.filter(calendar=newest).order_by("date").first()
     return [
         "/calendars/",
         f"/calendars/{newest.pk}/",
         f"/calendars/{newest.pk}/day/{day.pk}/timeslot/",
         "/contacts/friends/",
+        "/contacts/incoming/",
+        "/contacts/search/?search=ser0004",
+        "/invitations/",
+        f"/calendars/{big.pk}/suggestions/?duration=60",
         "/bench/calendars/",
     ]
 
@@ -78,6 +86,7 @@ def main() -> None:
     header = {"HTTP_AUTHORIZATION": f"Bearer {AccessToken.for_user(user)}"}
     client = Client()
     results = {}
+    print(f"users: {get_user_model().objects.count()}")
     print(f"{'path':<48} {'CPU ms':>8} {'wall ms':>8} {'queries':>8} {'bytes':>8}")
     for path in paths(user):
         for _ in range(5):  # warm caches and the connection

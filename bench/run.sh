@@ -4,6 +4,10 @@
 # wrk and prints the table. Everything listens on 127.0.0.1 and is stopped at the end.
 # Usage: bench/run.sh                 (full scale, about 8 minutes)
 #        BENCH_SCALE=0.1 BENCH_RUNS=1 BENCH_DURATION=3 bench/run.sh   (smoke run, about 1 minute)
+#        BENCH_EXPLAIN=1 bench/run.sh  (then EXPLAIN ANALYZE of the user search with and without its
+#                                       trigram index on the loaded data: bench/explain_search.py)
+#        BENCH_PROFILE=1 bench/run.sh  (then CPU and wall ms of one request at a time, in-process, on the
+#                                       loaded data: bench/profile_reads.py --repeat 50 --login)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements.txt
@@ -24,3 +28,9 @@ start_pg
 trap 'exit 130' INT TERM
 export DATABASE_URL PG_TMPDIR DJANGO_SETTINGS_MODULE=bench.settings
 .venv/bin/python bench/run.py
+if [ "${BENCH_EXPLAIN:-}" = 1 ]; then
+  .venv/bin/python bench/explain_search.py
+fi
+if [ "${BENCH_PROFILE:-}" = 1 ]; then
+  .venv/bin/python bench/profile_reads.py --repeat 50 --login
+fi
