@@ -107,7 +107,7 @@ class ContactViewSet(IdempotentWrites, viewsets.ModelViewSet):
     # The user lists: a count and a page, whatever the size.
 
     def _users(self, queryset) -> Response:
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(queryset.only("id", "username"))  # what the page shows, not the password hash
         return self.get_paginated_response(UserSummarySerializer(page, many=True).data)
 
     def _tagged_users(self, kind: str, queryset) -> HttpResponseBase:
