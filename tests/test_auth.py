@@ -52,6 +52,9 @@ class TestRegister:
             )
         )
         assert response.status_code == 201
+        user = User.objects.get(username="dora")
+        assert response.json() == {"id": user.id, "username": "dora", "email": "dora@example.com"}
+        assert user.check_password(GOOD["password"])
 
     def test_mismatched_passwords(self, api_client):
         response = register(api_client, password2="something-else-9")

@@ -148,6 +148,14 @@ class TestCreate:
                 url(calendar.id), "invitee_username=bob", content_type="application/x-www-form-urlencoded"
             )
         assert response.status_code == 201
+        invitation = Invitation.objects.get(calendar=calendar, invitee=friend)
+        assert response.json() == {
+            "id": invitation.id,
+            "calendar_id": calendar.id,
+            "invitee_username": "bob",
+            "inviter_username": "alice",
+            "status": "pending",
+        }
 
     def test_read_only_fields_are_ignored(self, auth_client, calendar, friend, third_user):
         response = auth_client.post(
@@ -343,6 +351,10 @@ class TestAnswer:
             url(calendar.id, invitation.id), "status=accepted", content_type="application/x-www-form-urlencoded"
         )
         assert response.status_code == 204
+        assert response.content == b""
+        invitation.refresh_from_db()
+        assert invitation.status == "accepted"
+        assert list(Calendar.objects.member_of(friend)) == [calendar]
 
     def test_creator_cannot_answer(self, auth_client, calendar, friend):
         invitation = InvitationFactory(calendar=calendar, invitee=friend)
