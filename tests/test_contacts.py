@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from calendars.models import Invitation, TimeSlot
 from contacts import services
 from contacts.models import Contact, ContactStatus
+from contacts.signals import relation_severed
 from invitations import services as invitation_services
 from tests.conftest import client_for
 from tests.factories import (
@@ -763,6 +764,40 @@ def test_check_not_self_lets_two_people_through(user, other_user):
     assert services._check_not_self(user, other_user) is None
     with pytest.raises(ValidationError):
         services._check_not_self(user, type(user).objects.get(pk=user.pk))  # the same person, another object
+
+
+@pytest.mark.parametrize(
+    ("move", "state", "told"),
+    [
+        (services.contact_block, "none", True),
+        (services.contact_block, "friends_theirs", True),
+        (services.contact_unadd, "friends_mine", True),
+        (services.contact_unadd, "outgoing", False),  # a request withdrawn: nothing was shared
+        (services.contact_accept, "incoming", False),
+    ],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+def test_relation_severed_is_sent_by_contact_with_both_users(user, other_user, move, state, told):
+    # The hook of contacts.signals, as a receiver sees it: sender Contact (receivers may filter on it),
+    # the actor as user_a, the other as user_b; only the moves that end what the two shared send it.
+    build(state, user, other_user)
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append({"sender": sender, **kwargs})
+
+    relation_severed.connect(receiver, sender=Contact, dispatch_uid="test-relation-severed")
+    try:
+        move(actor=user, other=other_user)
+    finally:
+        relation_severed.disconnect(dispatch_uid="test-relation-severed", sender=Contact)
+    expected = {
+        "sender": Contact,
+        "signal": relation_severed,
+        "user_a": user,
+        "user_b": other_user,
+    }
+    assert received == ([expected] if told else [])
 
 
 def test_statuses_are_numbered_as_in_the_spec():
