@@ -1,0 +1,64 @@
+"""pytest plugin for mutation runs on PostgreSQL (scripts/mutation/mutate.py): a test database per worker.
+
+mutmut forks a process per mutant, up to --max-children at once, and each runs a pytest session. On
+PostgreSQL they would all create, use and drop the same test database. Here each session takes the
+first free slot (an flock held until the process exits, so a killed worker frees its slot), names its
+test database after it through pytest-django's TOX_PARALLEL_ENV suffix, keeps it (--reuse-db), and
+empties it first, since a worker killed in a committed-transaction test may have left rows behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+import pytest
+
+_slot_file = None
+_test_settings: dict[str, dict] = {}
+
+
+def pytest_configure(config):
+    global _slot_file
+    from django.conf import settings
+
+    # pytest-django appends the suffix to the test database's name in the settings, which outlive the
+    # session in mutmut's main process: put the names back at the end, or they would grow by a suffix
+    # each session.
+    _test_settings.update({alias: dict(db.get("TEST", {})) for alias, db in settings.DATABASES.items()})
+    directory = Path.cwd() / ".slots"
+    directory.mkdir(exist_ok=True)
+    for slot in range(64):
+        handle = open(directory / f"{slot}.lock", "w")  # held until the process exits
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _slot_file = handle
+        os.environ["TOX_PARALLEL_ENV"] = f"mutation{slot}"
+        return
+    raise pytest.UsageError("mutation_slots: no free slot")
+
+
+def pytest_unconfigure(config):
+    # mutmut's main process runs several sessions and forks its workers from them: free the slot.
+    global _slot_file
+    if _slot_file is not None:
+        _slot_file.close()
+        _slot_file = None
+    os.environ.pop("TOX_PARALLEL_ENV", None)
+    from django.conf import settings
+
+    for alias, test in _test_settings.items():
+        settings.DATABASES[alias]["TEST"] = test
+    _test_settings.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_reused_database(django_db_setup, django_db_blocker):
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
