@@ -124,10 +124,15 @@ class TestQueue:
 
 
 class TestVerifiedAddressesOnly:
-    def test_an_unverified_address_gets_no_notice(self, db):
+    def test_an_unverified_address_gets_no_notice(self, db, caplog):
         eve = UserFactory(username="eve", verified_email="")
-        assert notice(eve) is None
+        with caplog.at_level("INFO", logger="delivery.mail"):
+            assert notice(eve) is None
         assert Email.objects.count() == 0
+        # Said in the log (the operator's only trace), with the kind and the user.
+        assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "delivery.mail"] == [
+            ("INFO", f"test for user {eve.pk} not queued: address not verified")
+        ]
 
     def test_the_confirmation_itself_goes_to_an_unverified_address(self, db):
         eve = UserFactory(username="eve", verified_email="")
@@ -284,6 +289,17 @@ class TestCaps:
             notice(UserFactory(username=f"victim{i}"), key=f"n{i}", sender=mallory)
         assert Email.objects.filter(status=EmailStatus.QUEUED).count() == 2
         assert Email.objects.filter(status=EmailStatus.DROPPED).count() == 2
+
+    def test_dropped_emails_do_not_count_towards_the_cap(self, bob, settings):
+        # Only what was queued fills the hour: a flood that is dropped does not keep the address closed.
+        settings.EMAIL_RECIPIENT_HOURLY_CAP = 2
+        for i in range(4):
+            notice(bob, key=f"n{i}")
+        assert Email.objects.filter(status=EmailStatus.DROPPED).count() == 2
+        Email.objects.exclude(status=EmailStatus.DROPPED).update(
+            created_at=timezone.now() - datetime.timedelta(hours=1, seconds=1)
+        )
+        assert notice(bob, key="after").status == EmailStatus.QUEUED
 
     def test_an_hour_later_the_cap_is_free_again(self, bob, settings):
         settings.EMAIL_RECIPIENT_HOURLY_CAP = 1
