@@ -16,17 +16,19 @@ from pathlib import Path
 import pytest
 
 _slot_file = None
-_test_settings: dict[str, dict] = {}
+_test_settings: dict[str, dict] = {}  # alias -> the NAME and TEST settings before the session
 
 
 def pytest_configure(config):
     global _slot_file
     from django.conf import settings
 
-    # pytest-django appends the suffix to the test database's name in the settings, which outlive the
-    # session in mutmut's main process: put the names back at the end, or they would grow by a suffix
-    # each session.
-    _test_settings.update({alias: dict(db.get("TEST", {})) for alias, db in settings.DATABASES.items()})
+    # pytest-django appends the suffix to the test database's name in the settings, and with --reuse-db
+    # leaves NAME pointing at the test database; the settings outlive the session in mutmut's main
+    # process, so put both back at the end, or each session would add a prefix and a suffix.
+    _test_settings.update(
+        {alias: {"NAME": db["NAME"], "TEST": dict(db.get("TEST", {}))} for alias, db in settings.DATABASES.items()}
+    )
     directory = Path.cwd() / ".slots"
     directory.mkdir(exist_ok=True)
     for slot in range(64):
@@ -51,8 +53,8 @@ def pytest_unconfigure(config):
     os.environ.pop("TOX_PARALLEL_ENV", None)
     from django.conf import settings
 
-    for alias, test in _test_settings.items():
-        settings.DATABASES[alias]["TEST"] = test
+    for alias, saved in _test_settings.items():
+        settings.DATABASES[alias].update(saved)
     _test_settings.clear()
 
 
