@@ -17,6 +17,7 @@ is run without it whatever the environment says.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -52,6 +53,7 @@ class Module:
     path: str
     database: str
     tests: list[str]
+    sample: bool = False  # the CI sample works in a workspace of its own, never the full run's
 
     @property
     def name(self) -> str:
@@ -59,7 +61,7 @@ class Module:
 
     @property
     def workspace(self) -> Path:
-        return WORK / self.name
+        return WORK / (f"sample.{self.name}" if self.sample else self.name)
 
 
 def load_modules() -> dict[str, Module]:
@@ -164,15 +166,18 @@ def child_environment(module: Module) -> dict[str, str]:
 
 def run_module(module: Module, *, mutants: list[str], fresh: bool, max_children: int) -> float:
     prepare_workspace(module, fresh)
+    env = child_environment(module)
+    if fresh:
+        env["MUTATION_FRESH_STATS"] = "1"
     began = time.monotonic()
-    command = [sys.executable, str(HERE / "mutate.py"), "_inner", module.path, f"--max-children={max_children}"]
+    command = [sys.executable, str(HERE / "mutate.py"), "_inner", f"--max-children={max_children}", module.path]
     log = module.workspace / "mutmut.log"
     print(f"== {module.path}: mutmut on {module.database} with {len(module.tests)} test files (log: {log})", flush=True)
     with open(log, "w") as out:
         process = subprocess.run(  # noqa: S603 (our own interpreter and script)
             [*command, *mutants],
             cwd=module.workspace,
-            env=child_environment(module),
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -216,6 +221,12 @@ def inner(module_path: str, mutants: list[str], max_children: int) -> None:
 
     from mutmut.__main__ import _reset_mutant_results, _run
     from mutmut.stats import status_by_exit_code
+    from mutmut.workers.isolation import ForkRunner
+
+    if os.environ.get("MUTATION_FRESH_STATS") == "1":
+        # A fresh workspace (the CI sample): mutmut has just run these very tests, clean, to learn which test
+        # reaches which function (and stops if one fails); its second clean run would only repeat it.
+        ForkRunner.run_clean_tests = lambda self, tests: 0
 
     # Whatever survived or timed out last time is tried again: the tests may have changed since.
     again = {"survived", "timeout", "no tests", "suspicious", "segfault"}
@@ -421,7 +432,7 @@ def main() -> None:
         modules = pick([args.module]) if args.module else pick([])
         if args.needs_postgres:
             sys.exit(0 if modules[args.date.toordinal() % len(modules)].database == "postgres" else 1)
-        module, names = sample_for(args.date, modules, args.size)
+        module, names = sample_for(args.date, [dataclasses.replace(m, sample=True) for m in modules], args.size)
         print(f"== the sample of {args.date}: {len(names)} mutants of {module.path}")
         if args.dry_run:
             print("\n".join(names))
