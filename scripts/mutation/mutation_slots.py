@@ -2,7 +2,8 @@
 
 mutmut forks a process per mutant, up to --max-children at once, and each runs a pytest session. On
 PostgreSQL they would all create, use and drop the same test database. Here each session takes the
-first free slot (an flock held until the process exits, so a killed worker frees its slot), names its
+first free slot of the server (an flock held until the process exits, so a killed worker frees its
+slot; the slots are per server, so two mutation runs against one server never share one), names its
 test database after it through pytest-django's TOX_PARALLEL_ENV suffix, keeps it (--reuse-db), and
 empties it first, since a worker killed in a committed-transaction test may have left rows behind.
 """
@@ -10,7 +11,9 @@ empties it first, since a worker killed in a committed-transaction test may have
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,7 +32,11 @@ def pytest_configure(config):
     _test_settings.update(
         {alias: {"NAME": db["NAME"], "TEST": dict(db.get("TEST", {}))} for alias, db in settings.DATABASES.items()}
     )
-    directory = Path.cwd() / ".slots"
+    # One set of slots per PostgreSQL server, whoever runs against it: two mutation runs at once (two modules,
+    # or a sample beside a full run) must not share a test database.
+    server = settings.DATABASES["default"]
+    where = hashlib.sha256(f"{server.get('HOST')}:{server.get('PORT')}".encode()).hexdigest()[:16]
+    directory = Path(tempfile.gettempdir()) / f"oneonone-mutation-slots-{where}"
     directory.mkdir(exist_ok=True)
     for slot in range(64):
         handle = open(directory / f"{slot}.lock", "w")  # held until the process exits
