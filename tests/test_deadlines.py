@@ -275,11 +275,34 @@ class TestEveryoneHasAnswered:
 
     def test_revoking_the_last_pending_invitation_completes_it(self, planned, people):
         self.slot(people, planned, "carol")
+        assert notices("everyone_answered") == []  # every participant has a slot, but dave has not answered
         invitation = Invitation.objects.get(invitee=people["dave"])
         assert (
             client_for(people["alice"]).delete(f"/calendars/{planned.pk}/invitations/{invitation.pk}/").status_code
             == 204
         )
+        assert len(notices("everyone_answered")) == 1
+
+    def test_a_calendar_nobody_was_invited_to_is_never_answered(self, people):
+        calendar = CalendarFactory(creator=people["alice"], title="Alone", timezone="UTC")
+        DayFactory(calendar=calendar, date=datetime.date(2030, 5, 6))
+        assert self.slot(people, calendar, "alice").status_code == 201
+        assert notices("everyone_answered") == []
+
+    def test_a_slot_in_another_calendar_does_not_count(self, planned, people):
+        # dave accepts; his only slot is on another calendar of alice's, so he has not answered this one.
+        other = CalendarFactory(creator=people["alice"], title="Another", timezone="UTC")
+        InvitationFactory(calendar=other, invitee=people["dave"], status="accepted")
+        TimeSlotFactory(
+            day=DayFactory(calendar=other),
+            owner=people["dave"],
+            start_time=datetime.time(9),
+            end_time=datetime.time(10),
+        )
+        self.slot(people, planned, "carol")
+        assert self.answer(people, planned, "dave", "accepted").status_code == 204
+        assert notices("everyone_answered") == []
+        assert self.slot(people, planned, "dave").status_code == 201
         assert len(notices("everyone_answered")) == 1
 
     def test_says_why_when_no_time_suits(self, people):
