@@ -11,14 +11,19 @@ Across two real server processes on both databases: tests/test_idempotency_serve
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection, transaction
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from accounts.throttles import EmailResendThrottle
@@ -111,6 +116,22 @@ class TestReplay:
         again = client.post(
             "/calendars/", '{"days":[{"ranking":1,"date":"2030-01-02"}],\n "title":"Lunch"}',
             content_type="application/json", **keyed(),
+        )  # fmt: skip
+        assert first.status_code == 201
+        assert_replay_of(first, again)
+        assert Calendar.objects.count() == 1
+
+    def test_a_charset_on_the_media_type_does_not_stop_the_canonical_json(self, alice):
+        # The media type is read without its parameters: "application/json; charset=utf-8" is JSON too.
+        client = client_for(alice)
+        json_utf8 = "application/json; charset=utf-8"
+        first = client.post(
+            "/calendars/", '{"title": "Lunch", "days": [{"date": "2030-01-02", "ranking": 1}]}',
+            content_type=json_utf8, **keyed(),
+        )  # fmt: skip
+        again = client.post(
+            "/calendars/", '{"days":[{"ranking":1,"date":"2030-01-02"}],"title":"Lunch"}',
+            content_type=json_utf8, **keyed(),
         )  # fmt: skip
         assert first.status_code == 201
         assert_replay_of(first, again)
@@ -210,6 +231,38 @@ class TestReplay:
             response = keys._replay(stored)
             assert (response.status_code, response.content) == (204, b"")
             assert dict(response.headers) == {"Idempotent-Replayed": "true"}
+
+
+class TestFingerprint:
+    """What makes two requests the same request (keys.fingerprint), on a Django request as on a DRF one."""
+
+    BODY = b'{"title": "Lunch", "days": [{"date": "2030-01-02", "ranking": 1}]}'
+
+    def test_json_is_compared_canonical_whatever_its_layout(self):
+        canonical = b'{"days":[{"date":"2030-01-02","ranking":1}],"title":"Lunch"}'
+        assert keys._canonical_body("application/json", self.BODY) == canonical
+        assert keys._canonical_body("application/merge-patch+json", self.BODY) == canonical
+        assert keys._canonical_body("text/plain", self.BODY) == self.BODY
+        assert keys._canonical_body("application/json", b"{not json") == b"{not json"
+
+    def test_a_django_request_and_its_drf_request_have_one_fingerprint(self):
+        factory = RequestFactory()
+        plain = factory.post("/calendars/?x=1", self.BODY, content_type="application/json; charset=utf-8")
+        wrapped = Request(factory.post("/calendars/?x=1", self.BODY, content_type="application/json; charset=utf-8"))
+        assert keys._body(plain) == self.BODY
+        assert keys.fingerprint(plain) == keys.fingerprint(wrapped)
+        digest = hashlib.sha256(b"POST\n/calendars/?x=1\napplication/json\n")
+        digest.update(b'{"days":[{"date":"2030-01-02","ranking":1}],"title":"Lunch"}')
+        assert keys.fingerprint(plain) == digest.hexdigest()
+
+    def test_a_multipart_form_read_already_is_fingerprinted_by_its_fields_and_files(self):
+        request = RequestFactory().post(
+            "/calendars/", {"title": "Lunch", "tag": ["b", "a"], "file": SimpleUploadedFile("a.txt", b"abc")}
+        )
+        assert request.POST["title"] == "Lunch"  # read: the raw body is gone (as after a CSRF check)
+        expected = [[["tag", ["b", "a"]], ["title", ["Lunch"]]], [["file", "a.txt", 3]]]
+        assert keys._body(request) == json.dumps(expected).encode()
+        assert keys._body(Request(request)) == json.dumps(expected).encode()
 
 
 class TestRefused:
