@@ -10,6 +10,7 @@ import datetime
 from contextlib import contextmanager
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,10 @@ from delivery.models import Email
 from tests.conftest import client_for, run_tasks
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, UserFactory, make_friends
 from tests.support import run_together
+
+# POST .../remind/: the user, the view's calendar and invitation, the lock and the invitation with its invitee and
+# creator, the conditional update, the days, the two caps, the outbox row and its task, and three savepoints.
+REMIND_QUERIES = 15
 
 MEETING = {"date": "2030-05-06", "start_time": "10:00", "end_time": "11:30"}
 WHEN = "Monday 6 May 2030, 10:00\N{EN DASH}11:30 (Europe/Berlin, UTC+02:00)"
@@ -214,6 +219,38 @@ class TestReminders:
             assert alice.post(remind_url(world, "carol")).status_code == 200
         assert len(mail.outbox) == 2
 
+    def test_a_reminder_starts_the_hour_of_that_invitation_only(self, world):
+        # Another pending invitation, on another of alice's calendars: its own hour, not carol's.
+        other = CalendarFactory(creator=world["users"]["alice"], title="Retro", timezone="UTC")
+        DayFactory(calendar=other, date=datetime.date(2030, 5, 7), ranking=1)
+        InvitationFactory(calendar=other, invitee=world["users"]["dan"], status="pending")
+        alice = client(world, "alice")
+        with delivered():
+            assert alice.post(remind_url(world, "carol")).status_code == 200
+        dan = Invitation.objects.get(calendar=other)
+        assert dan.reminded_at is None
+        with delivered():
+            assert alice.post(f"/calendars/{other.pk}/invitations/{dan.pk}/remind/").status_code == 200
+        assert sorted(m.to[0] for m in mail.outbox) == ["carol@example.com", "dan@example.com"]
+
+    def test_under_a_second_left_is_retry_after_1(self, world):
+        with time_machine.travel(timezone.now(), tick=False) as clock:
+            Invitation.objects.filter(pk=world["invitations"]["carol"].pk).update(
+                reminded_at=timezone.now() - datetime.timedelta(minutes=59, seconds=59, milliseconds=500)
+            )
+            response = client(world, "alice").post(remind_url(world, "carol"))
+            assert response.status_code == 429
+            assert response["Retry-After"] == "1"
+            clock.shift(datetime.timedelta(seconds=1))
+            with delivered():
+                assert client(world, "alice").post(remind_url(world, "carol")).status_code == 200
+
+    def test_a_reminder_costs_a_fixed_number_of_queries(self, world, django_assert_num_queries):
+        # The invitee and the creator come with the invitation (select_related), not one query each.
+        alice = client(world, "alice")
+        with django_assert_num_queries(REMIND_QUERIES):
+            assert alice.post(remind_url(world, "carol")).status_code == 200
+
     def test_retry_after_counts_down(self, world):
         Invitation.objects.filter(pk=world["invitations"]["carol"].pk).update(
             reminded_at=timezone.now() - datetime.timedelta(minutes=50)
@@ -257,7 +294,10 @@ class TestReminders:
         assert alice.post(finalize_url(world), MEETING, format="json").status_code == 200
         response = alice.post(remind_url(world, "carol"))
         assert response.status_code == 409
-        assert response.json()["detail"].startswith("The meeting is finalized (2030-05-06 10:00:00-11:30:00")
+        assert response.json() == {
+            "detail": "The meeting is finalized (2030-05-06 10:00:00-11:30:00 Europe/Berlin): invitations cannot "
+            f"change until the creator undoes it with DELETE /calendars/{world['calendar'].pk}/finalize/."
+        }
 
     def test_only_the_creator(self, world):
         response = client(world, "carol").post(remind_url(world, "carol"))

@@ -259,6 +259,18 @@ class TestAddSeveral:
         )
         assert list(TimeSlot.objects.all()) == [mine]
 
+    def test_only_my_slots_on_this_day_can_clash_and_touching_is_not_clashing(
+        self, day, user, participant, auth_client
+    ):
+        TimeSlotFactory(day=day, owner=user, start_time=t(10), end_time=t(11))  # starts as the new one ends
+        TimeSlotFactory(day=day, owner=participant, start_time=t(9), end_time=t(10))  # someone else's
+        elsewhere = DayFactory(calendar=day.calendar, date=datetime.date(2030, 1, 3), ranking=2)
+        TimeSlotFactory(day=elsewhere, owner=user, start_time=t(9), end_time=t(10))  # mine, another day
+        sent = [{"start_time": "09:00", "end_time": "10:00"}, {"start_time": "11:00", "end_time": "12:00"}]
+        response = auth_client.post(url(day), sent, format="json")
+        assert response.status_code == 201
+        assert times(day, user) == [("09:00", "10:00", "yes"), ("10:00", "11:00", "yes"), ("11:00", "12:00", "yes")]
+
     def test_items_overlapping_each_other_refuse_all(self, day, user, auth_client):
         sent = [{"start_time": "09:00", "end_time": "10:00"}, {"start_time": "09:59", "end_time": "11:00"}]
         response = auth_client.post(url(day), sent, format="json")
