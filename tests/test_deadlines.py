@@ -12,7 +12,9 @@ import time_machine
 from django.core import mail
 from django_tasks_db.models import DBTaskResult
 
+from calendars import notices as notices_module
 from calendars.models import Calendar, Invitation
+from calendars.tasks import check_answers
 from delivery.models import Email
 from tests.conftest import client_for, run_tasks
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
@@ -305,6 +307,30 @@ class TestEveryoneHasAnswered:
         assert self.slot(people, planned, "dave").status_code == 201
         assert len(notices("everyone_answered")) == 1
 
+    def test_the_check_says_whether_it_notified(self, planned, people):
+        # The task that checks for a write which could not lock the calendar returns what the check did.
+        assert check_answers.call(planned.pk) == "not yet"  # dave is pending
+        Invitation.objects.filter(calendar=planned, invitee=people["dave"]).update(status="rejected")
+        TimeSlotFactory(
+            day=planned.days.get(), owner=people["carol"], start_time=datetime.time(9), end_time=datetime.time(10)
+        )
+        assert check_answers.call(planned.pk) == "notified"
+        planned.refresh_from_db()
+        assert planned.answered_notice_round == planned.invitation_round
+        assert check_answers.call(planned.pk) == "not yet"  # once a round
+        assert len(notices("everyone_answered")) == 1
+
+    def test_the_check_keeps_the_calendar_in_step_with_its_row(self, planned, people):
+        Invitation.objects.filter(calendar=planned, invitee=people["dave"]).update(status="rejected")
+        TimeSlotFactory(
+            day=planned.days.get(), owner=people["carol"], start_time=datetime.time(9), end_time=datetime.time(10)
+        )
+        calendar = Calendar.objects.get(pk=planned.pk)
+        assert calendar.answered_notice_round != calendar.invitation_round
+        assert notices_module.check_everyone_answered(calendar) is True
+        assert calendar.answered_notice_round == calendar.invitation_round  # a later save keeps the round
+        assert notices_module.check_everyone_answered(calendar) is False
+
     def test_says_why_when_no_time_suits(self, people):
         calendar = CalendarFactory(creator=people["alice"], title="Nothing fits", timezone="UTC")
         day = DayFactory(calendar=calendar, date=datetime.date(2030, 5, 6))
@@ -324,7 +350,8 @@ class TestEveryoneHasAnswered:
 
 class TestDeadlinePassed:
     def test_fires_at_the_deadline_without_anyone_touching_the_calendar(self, planned, people, clock):
-        assert DBTaskResult.objects.filter(task_path="calendars.tasks.notify_deadline").count() == 1
+        (scheduled,) = DBTaskResult.objects.filter(task_path="calendars.tasks.notify_deadline")
+        assert scheduled.run_after == datetime.datetime.fromisoformat(DEADLINE)  # at the moment itself
         run_tasks()
         assert notices("deadline") == []  # not yet
         passed(clock)
