@@ -510,7 +510,8 @@ class TestInbox:
 
 
 class TestEndBetween:
-    def test_ends_invitations_both_ways_and_the_invitees_slots(self, creator, friend, third_user):
+    @pytest.mark.parametrize("friend_first", [True, False], ids=["friend_first", "creator_first"])
+    def test_ends_invitations_both_ways_and_the_invitees_slots(self, creator, friend, third_user, friend_first):
         mine = CalendarFactory(creator=creator)
         theirs = CalendarFactory(creator=friend)
         my_day, their_day = DayFactory(calendar=mine), DayFactory(calendar=theirs)
@@ -525,7 +526,9 @@ class TestEndBetween:
             TimeSlotFactory(day=my_day, owner=third_user),
         }
 
-        assert invitations_end_between(user_a=friend, user_b=creator) == 2
+        # The same whichever of the two is named first (carol, invited by one of them, keeps her invitation).
+        pair = {"user_a": friend, "user_b": creator} if friend_first else {"user_a": creator, "user_b": friend}
+        assert invitations_end_between(**pair) == 2
 
         assert list(Invitation.objects.all()) == [carol_stays]
         assert set(TimeSlot.objects.all()) == kept

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
 from calendars.models import Calendar, TimeSlot
@@ -270,6 +271,17 @@ class TestAddSeveral:
         response = auth_client.post(url(day), sent, format="json")
         assert response.status_code == 201
         assert times(day, user) == [("09:00", "10:00", "yes"), ("10:00", "11:00", "yes"), ("11:00", "12:00", "yes")]
+
+    def test_what_the_database_refuses_after_the_checks_is_a_400(self, day, user, auth_client, monkeypatch):
+        # A concurrent write can slip past the checks; the database's constraint then refuses the insert, and
+        # the answer is the 400 of that constraint, not a 500.
+        def refused(*args, **kwargs):
+            raise IntegrityError("timeslot constraint")
+
+        monkeypatch.setattr(TimeSlot.objects, "bulk_create", refused)
+        response = auth_client.post(url(day), [{"start_time": "09:00", "end_time": "10:00"}], format="json")
+        assert (response.status_code, response.json()) == (400, {"end_time": ["End time must be after start time."]})
+        assert not TimeSlot.objects.exists()
 
     def test_items_overlapping_each_other_refuse_all(self, day, user, auth_client):
         sent = [{"start_time": "09:00", "end_time": "10:00"}, {"start_time": "09:59", "end_time": "11:00"}]
