@@ -153,7 +153,11 @@ class TestAfterTheDeadline:
             bob.delete(f"{base}{slot.pk}/"),
         ]
         assert [r.status_code for r in attempts] == [409] * 5
-        assert all("The deadline to respond passed" in r.json()["detail"] for r in attempts)
+        refused = {
+            "detail": "The deadline to respond passed (2030-04-03T16:00:00+00:00): timeslots cannot change any "
+            f"more. alice (the creator) can extend it with PUT /calendars/{planned.pk}/."
+        }
+        assert [r.json() for r in attempts] == [refused] * 5
         assert day.timeslots.filter(owner=people["bob"]).count() == 1
 
     def test_the_creator_keeps_every_right(self, planned, people, clock):
@@ -174,6 +178,17 @@ class TestAfterTheDeadline:
             format="json",
         )
         assert finalize.status_code == 200
+        assert alice.delete(f"/calendars/{planned.pk}/finalize/").status_code == 200
+        # Her own slot too: moved, then deleted.
+        mine = day.timeslots.get(owner=people["alice"], start_time=datetime.time(14))
+        moved = alice.put(
+            f"/calendars/{planned.pk}/day/{day.pk}/timeslot/{mine.pk}/",
+            {"start_time": "15:00", "end_time": "16:00"},
+            format="json",
+        )
+        assert moved.status_code == 200
+        assert alice.delete(f"/calendars/{planned.pk}/day/{day.pk}/timeslot/{mine.pk}/").status_code == 204
+        assert not day.timeslots.filter(pk=mine.pk).exists()
 
     def test_before_the_deadline_everything_works(self, planned, people, clock):
         passed(clock, 51)  # 15:00 UTC on the 3rd: an hour to go
@@ -306,6 +321,15 @@ class TestEveryoneHasAnswered:
         assert notices("everyone_answered") == []
         assert self.slot(people, planned, "dave").status_code == 201
         assert len(notices("everyone_answered")) == 1
+
+    def test_ending_a_friendship_with_the_last_pending_invitee_completes_it(self, planned, people):
+        # alice unfriends dave: his invitation ends, and the worker's check finds everyone has answered.
+        self.slot(people, planned, "carol")
+        assert notices("everyone_answered") == []
+        response = client_for(people["alice"]).post("/contacts/unadd/", {"username": "dave"}, format="json")
+        assert response.status_code == 200
+        (message,) = notices("everyone_answered")
+        assert message.subject == "Everyone has answered: Offsite"
 
     def test_the_check_says_whether_it_notified(self, planned, people):
         # The task that checks for a write which could not lock the calendar returns what the check did.

@@ -518,6 +518,11 @@ class TestEndBetween:
         InvitationFactory(calendar=mine, invitee=friend, status="accepted")
         InvitationFactory(calendar=theirs, invitee=creator, status="pending")
         carol_stays = InvitationFactory(calendar=mine, invitee=third_user, status="accepted")
+        carols = CalendarFactory(creator=third_user)  # carol invited both: nothing between the two of them
+        carol_invited = [
+            InvitationFactory(calendar=carols, invitee=friend, status="accepted"),
+            InvitationFactory(calendar=carols, invitee=creator, status="pending"),
+        ]
         TimeSlotFactory(day=my_day, owner=friend)
         TimeSlotFactory(day=their_day, owner=creator)
         kept = {
@@ -530,9 +535,9 @@ class TestEndBetween:
         pair = {"user_a": friend, "user_b": creator} if friend_first else {"user_a": creator, "user_b": friend}
         assert invitations_end_between(**pair) == 2
 
-        assert list(Invitation.objects.all()) == [carol_stays]
+        assert set(Invitation.objects.all()) == {carol_stays, *carol_invited}
         assert set(TimeSlot.objects.all()) == kept
-        assert list(Calendar.objects.member_of(friend)) == [theirs]
+        assert set(Calendar.objects.member_of(friend)) == {theirs, carols}
 
     def test_nothing_between_them(self, creator, friend):
         InvitationFactory(invitee=friend)

@@ -59,6 +59,15 @@ class TestMyZone:
         run_tasks()
         assert mail.outbox == []
 
+    def test_a_new_zone_alone_mails_no_link(self, auth_client, user):
+        # Not even to an address still waiting for its confirmation: only a new address is mailed a link.
+        user.verified_email = ""
+        user.save()
+        response = auth_client.patch("/auth/me/", {"timezone": "Asia/Kathmandu"}, format="json")
+        assert (response.status_code, response.json()["timezone"]) == (200, "Asia/Kathmandu")
+        run_tasks()
+        assert mail.outbox == []
+
     def test_anonymous(self, api_client):
         assert api_client.patch("/auth/me/", {"timezone": "UTC"}, format="json").status_code == 401
 

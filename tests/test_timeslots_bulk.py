@@ -100,6 +100,17 @@ class TestSaveMyDay:
             ("15:00", "16:30", "if_need_be"),
         ]
 
+    def test_what_the_database_refuses_after_the_checks_is_a_400(self, day, user, auth_client, monkeypatch):
+        mine = TimeSlotFactory(day=day, owner=user, start_time=t(8), end_time=t(9))
+
+        def refused(*args, **kwargs):
+            raise IntegrityError("timeslot constraint")
+
+        monkeypatch.setattr(TimeSlot.objects, "bulk_create", refused)
+        response = auth_client.put(url(day), [{"start_time": "09:00", "end_time": "10:00"}], format="json")
+        assert (response.status_code, response.json()) == (400, {"end_time": ["End time must be after start time."]})
+        assert list(TimeSlot.objects.all()) == [mine]  # the whole save rolled back, the deletion too
+
     def test_the_same_body_twice_changes_nothing(self, day, user, auth_client):
         sent = [{"start_time": "09:00", "end_time": "10:00"}, {"start_time": "11:00", "end_time": "12:00"}]
         first = auth_client.put(url(day), sent, format="json").json()
