@@ -222,6 +222,7 @@ def inner(module_path: str, mutants: list[str], max_children: int) -> None:
     }
     configuration._config_reader = lambda: settings.get
     mutmut_django.install()
+    keep_verdicts_when_tests_are_added(module.tests)
 
     from mutmut.__main__ import _reset_mutant_results, _run
     from mutmut.stats import status_by_exit_code
@@ -236,6 +237,30 @@ def inner(module_path: str, mutants: list[str], max_children: int) -> None:
     again = {"survived", "timeout", "no tests", "suspicious", "segfault"}
     _reset_mutant_results(lambda key, code: status_by_exit_code[code] in again)
     _run(mutants, max_children)
+
+
+def keep_verdicts_when_tests_are_added(tests: list[str]) -> None:
+    """mutmut forgets every verdict when a module's list of tests changes. When tests were only added, a
+    kill still stands: keep the verdicts (mutmut learns which functions the new tests reach, as it does for
+    new tests in the files already listed, and the survivors are tried again). Anything else starts over."""
+    from mutmut.configuration import Config
+
+    recorded = Path(".selection.json")  # the list the cached verdicts were made with
+    if not Path("mutants", "mutmut-stats.json").exists() or not recorded.exists():
+        recorded.write_text(json.dumps(tests))
+        return
+    before = json.loads(recorded.read_text())
+    if not set(before) <= set(tests):
+        recorded.write_text(json.dumps(tests))
+        return
+    fingerprint = Config.config_fingerprint
+
+    def same_selection(self) -> dict[str, str]:
+        groups = fingerprint(self)
+        groups["test_selection"] = hashlib.sha256(repr(tuple(before)).encode()).hexdigest()[:12]
+        return groups
+
+    Config.config_fingerprint = same_selection
 
 
 # --- reading the results -------------------------------------------------------------------------
