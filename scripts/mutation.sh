@@ -23,7 +23,7 @@ for arg in "$@"; do
   case "$arg" in
   --fresh) fresh=(--fresh) ;;
   -h | --help)
-    sed -n '2,16p' "$0"
+    sed -n '2,15p' "$0"
     exit 0
     ;;
   *) modules+=("$arg") ;;

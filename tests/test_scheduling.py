@@ -628,6 +628,20 @@ def test_place_meeting_takes_a_zone_object():
     assert (starts_at.isoformat(), ends_at.isoformat()) == ("2030-05-06T09:00:00+05:45", "2030-05-06T10:00:00+05:45")
 
 
+def test_the_second_and_the_second_to_last_day_of_the_calendar_are_ordinary_days():
+    # Only 0001-01-01 and 9999-12-31 are left out (UTC may not reach them); the days next to them are not.
+    first, last = date(1, 1, 2), date(9999, 12, 30)
+    result = suggest(
+        time_zone="UTC",
+        days=[CandidateDay(first, 1), CandidateDay(last, 2)],
+        slots=[slot("carol", first, "09:00", "10:00"), slot("carol", last, "09:00", "10:00")],
+    )
+    assert absolute(result.suggestions) == [
+        ("0001-01-02T09:00:00+00:00", "0001-01-02T10:00:00+00:00"),
+        ("9999-12-30T09:00:00+00:00", "9999-12-30T10:00:00+00:00"),
+    ]
+
+
 def test_wall_instant_and_in_zone():
     moment = wall_instant(MAY_6, t("09:00"), BERLIN)
     assert moment.isoformat() == "2030-05-06T09:00:00+02:00"

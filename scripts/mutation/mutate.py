@@ -233,10 +233,30 @@ def inner(module_path: str, mutants: list[str], max_children: int) -> None:
         # reaches which function (and stops if one fails); its second clean run would only repeat it.
         ForkRunner.run_clean_tests = lambda self, tests: 0
 
-    # Whatever survived or timed out last time is tried again: the tests may have changed since.
+    # Whatever survived or timed out last time is tried again: the tests may have changed since. Not the
+    # reviewed equivalents (no test can kill them; trying one runs every test that reaches its function).
     again = {"survived", "timeout", "no tests", "suspicious", "segfault"}
-    _reset_mutant_results(lambda key, code: status_by_exit_code[code] in again)
+    reviewed = reviewed_equivalents(module)
+    _reset_mutant_results(lambda key, code: status_by_exit_code[code] in again and key not in reviewed)
     _run(mutants, max_children)
+
+
+def reviewed_equivalents(module: Module) -> set[str]:
+    """The cached survivors of the module (in the workspace) that match a reviewed equivalent."""
+    meta = Path("mutants") / (module.path + ".meta")
+    if not meta.exists():
+        return set()
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    equivalents = [e for e in load_equivalents() if e.module == module.path]
+    found = set()
+    for mutant, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+        if code != 0:
+            continue
+        removed, added = changed_lines(get_diff_for_mutant(mutant, path=module.path))
+        if any(e.function == function_of(mutant) and (e.original, e.mutant) == (removed, added) for e in equivalents):
+            found.add(mutant)
+    return found
 
 
 def keep_verdicts_when_tests_are_added(tests: list[str]) -> None:
