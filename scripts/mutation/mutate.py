@@ -222,7 +222,6 @@ def inner(module_path: str, mutants: list[str], max_children: int) -> None:
     }
     configuration._config_reader = lambda: settings.get
     mutmut_django.install()
-    keep_verdicts_when_tests_are_added(module.tests)
 
     from mutmut.__main__ import _reset_mutant_results, _run
     from mutmut.stats import status_by_exit_code
@@ -233,6 +232,10 @@ def inner(module_path: str, mutants: list[str], max_children: int) -> None:
         # reaches which function (and stops if one fails); its second clean run would only repeat it.
         ForkRunner.run_clean_tests = lambda self, tests: 0
 
+    # Which test reaches which function is learned again on every run: mutmut would otherwise only profile
+    # tests with new names, and a test that changed (or code that now calls a new function) would keep its
+    # old map. The verdicts stay: a kill stands (--fresh forgets them too, after tests were weakened).
+    Path("mutants", "mutmut-stats.json").unlink(missing_ok=True)
     # Whatever survived or timed out last time is tried again: the tests may have changed since. Not the
     # reviewed equivalents (no test can kill them; trying one runs every test that reaches its function).
     again = {"survived", "timeout", "no tests", "suspicious", "segfault"}
@@ -257,30 +260,6 @@ def reviewed_equivalents(module: Module) -> set[str]:
         if any(e.function == function_of(mutant) and (e.original, e.mutant) == (removed, added) for e in equivalents):
             found.add(mutant)
     return found
-
-
-def keep_verdicts_when_tests_are_added(tests: list[str]) -> None:
-    """mutmut forgets every verdict when a module's list of tests changes. When tests were only added, a
-    kill still stands: keep the verdicts (mutmut learns which functions the new tests reach, as it does for
-    new tests in the files already listed, and the survivors are tried again). Anything else starts over."""
-    from mutmut.configuration import Config
-
-    recorded = Path(".selection.json")  # the list the cached verdicts were made with
-    if not Path("mutants", "mutmut-stats.json").exists() or not recorded.exists():
-        recorded.write_text(json.dumps(tests))
-        return
-    before = json.loads(recorded.read_text())
-    if not set(before) <= set(tests):
-        recorded.write_text(json.dumps(tests))
-        return
-    fingerprint = Config.config_fingerprint
-
-    def same_selection(self) -> dict[str, str]:
-        groups = fingerprint(self)
-        groups["test_selection"] = hashlib.sha256(repr(tuple(before)).encode()).hexdigest()[:12]
-        return groups
-
-    Config.config_fingerprint = same_selection
 
 
 # --- reading the results -------------------------------------------------------------------------
