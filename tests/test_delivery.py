@@ -260,14 +260,36 @@ class TestAtMostOnceAWorker:
         email.refresh_from_db()
         assert (email.status, email.attempts) == (EmailStatus.SENT, 2)
 
-    def test_the_sweep_enqueues_what_never_reached_the_queue(self, bob, settings):
+    def test_the_sweep_enqueues_what_never_reached_the_queue(self, bob, settings, caplog):
         settings.EMAIL_SEND_LEASE_SECONDS = 60
         email = notice(bob)
         DBTaskResult.objects.all().delete()  # lost between the commit and the queue (Redis down)
         Email.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now() - datetime.timedelta(minutes=2))
         assert tasks.sweep.call() == "1 queued again"
+        assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "delivery.tasks"] == [
+            ("WARNING", "sweep: 1 email(s) queued again")
+        ]
         run_tasks()
         assert len(mail.outbox) == 1
+
+    def test_the_sweep_leaves_alone_what_is_not_lost(self, bob, settings, caplog):
+        # Failed for good, waiting out its backoff, or being sent right now: none of these is lost.
+        settings.EMAIL_SEND_LEASE_SECONDS = 60
+        long_ago, now = timezone.now() - datetime.timedelta(hours=2), timezone.now()
+        failed, waiting, sending = (notice(bob, key=key) for key in ("failed", "waiting", "sending"))
+        DBTaskResult.objects.all().delete()
+        Email.objects.filter(pk=failed.pk).update(
+            status=EmailStatus.FAILED, updated_at=long_ago, next_attempt_at=long_ago
+        )
+        Email.objects.filter(pk=waiting.pk).update(
+            updated_at=long_ago, next_attempt_at=now + datetime.timedelta(minutes=10)
+        )
+        Email.objects.filter(pk=sending.pk).update(status=EmailStatus.SENDING, updated_at=now, next_attempt_at=long_ago)
+        before = {e.pk: (e.status, e.next_attempt_at) for e in Email.objects.all()}
+        assert tasks.sweep.call() == "0 queued again"
+        assert {e.pk: (e.status, e.next_attempt_at) for e in Email.objects.all()} == before
+        assert not DBTaskResult.objects.exists()
+        assert [r for r in caplog.records if r.name == "delivery.tasks"] == []
 
 
 class TestCaps:
