@@ -331,6 +331,15 @@ class TestEveryoneHasAnswered:
         (message,) = notices("everyone_answered")
         assert message.subject == "Everyone has answered: Offsite"
 
+    def test_saving_a_whole_day_completes_it_too(self, planned, people):
+        # carol's first slots come with a PUT of her day (nothing kept, one created).
+        self.answer(people, planned, "dave", "rejected")
+        day = planned.days.get()
+        url = f"/calendars/{planned.pk}/day/{day.pk}/timeslot/"
+        sent = [{"start_time": "10:00", "end_time": "11:00"}]
+        assert client_for(people["carol"]).put(url, sent, format="json").status_code == 200
+        assert len(notices("everyone_answered")) == 1
+
     def test_the_check_says_whether_it_notified(self, planned, people):
         # The task that checks for a write which could not lock the calendar returns what the check did.
         assert check_answers.call(planned.pk) == "not yet"  # dave is pending

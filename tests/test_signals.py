@@ -118,6 +118,7 @@ class TestCalendars:
             True,
         )
         assert call["calendar"].finalized_date == MAY_6
+        assert call["calendar"].schedule_revision == 2  # fixed once (1), cancelled (2): the cancellation outranks
         assert not Calendar.objects.filter(pk=meeting.pk).exists()
 
     def test_deleting_an_open_calendar_sends_nothing(self, meeting):
@@ -138,6 +139,7 @@ class TestCalendars:
             [bob],
             True,
         )
+        assert call["calendar"].schedule_revision == 2
         assert not Calendar.objects.filter(pk__in=[meeting.pk, open_one.pk]).exists()
 
 
