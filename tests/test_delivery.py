@@ -44,6 +44,13 @@ class RejectingBackend(LocmemBackend):
         return super().send_messages(messages)
 
 
+class LongReplyBackend(LocmemBackend):
+    """Answers 451 with a reply longer than the row keeps."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPResponseException(451, "x" * 3000)
+
+
 class GreylistingBackend(LocmemBackend):
     """Answers 451 (try again later) to the first attempts, then accepts."""
 
@@ -290,6 +297,42 @@ class TestAtMostOnceAWorker:
         assert {e.pk: (e.status, e.next_attempt_at) for e in Email.objects.all()} == before
         assert not DBTaskResult.objects.exists()
         assert [r for r in caplog.records if r.name == "delivery.tasks"] == []
+
+
+class TestWhatIsRecorded:
+    """The error kept on the row and logged (what an operator reads), and the retry's bookkeeping."""
+
+    def test_describe_a_refusal_per_recipient_and_a_reply_in_bytes_or_text(self):
+        refused = smtplib.SMTPRecipientsRefused(
+            {"a@example.com": (550, b"No such user"), "b@example.com": (551, b"\xffgone")}
+        )
+        assert tasks.describe(refused) == "a@example.com: 550 No such user; b@example.com: 551 \ufffdgone"
+        assert tasks.describe(smtplib.SMTPResponseException(421, b"Busy \xff")) == "421 Busy \ufffd"
+        assert tasks.describe(smtplib.SMTPResponseException(421, "Busy, later")) == "421 Busy, later"
+        assert tasks.describe(TimeoutError("timed out")) == "TimeoutError: timed out"
+
+    def test_a_retry_records_the_error_in_full_up_to_2000_characters_and_logs_it(self, bob, settings, caplog):
+        settings.EMAIL_BACKEND = "tests.test_delivery.LongReplyBackend"
+        email = notice(bob)
+        run_tasks()
+        email.refresh_from_db()
+        assert email.last_error == "451 " + "x" * 1996  # 2000 characters, the rest cut
+        (record,) = [r for r in caplog.records if r.name == "delivery.tasks"]
+        assert record.levelname == "WARNING"
+        assert record.getMessage() == (
+            f"email {email.pk} to bob@example.com failed (attempt 1), retrying at {email.next_attempt_at}: "
+            f"{email.last_error}"
+        )
+
+    def test_requeue_counts_and_touches_only_what_waits(self, bob):
+        emails = [notice(bob, key=f"k{i}") for i in range(3)]
+        Email.objects.filter(pk=emails[0].pk).update(status=EmailStatus.FAILED)
+        Email.objects.filter(pk=emails[1].pk).update(status=EmailStatus.FAILED)
+        Email.objects.filter(pk=emails[2].pk).update(status=EmailStatus.DROPPED)
+        assert tasks.requeue(Email.objects.all()) == 2
+        assert sorted(Email.objects.values_list("status", flat=True)) == sorted(
+            [EmailStatus.QUEUED, EmailStatus.QUEUED, EmailStatus.DROPPED]
+        )
 
 
 class TestCaps:
