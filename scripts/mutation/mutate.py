@@ -367,7 +367,11 @@ def report(results: list[Result], equivalents: list[Equivalent], *, check_stale:
             (r.module.workspace / "seconds").read_text().strip() if (r.module.workspace / "seconds").exists() else "-"
         )
         verdict = (
-            "" if r.score >= TARGET and not r.not_run else "  <- under target" if r.score < TARGET else "  <- not run"
+            "  <- not run"
+            if not r.total or (r.not_run and r.score >= TARGET)
+            else "  <- under target"
+            if r.score < TARGET
+            else ""
         )
         print(
             f"{r.module.path:<28} {r.total:>8} {r.killed:>8} {len(r.survivors):>8} {len(r.equivalent):>8} "
