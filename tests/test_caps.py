@@ -218,6 +218,15 @@ class TestTimeslotsPerCalendar:
         assert response.status_code == 200
         assert TimeSlot.objects.filter(day__calendar=calendar, owner=user).count() == 500
 
+    def test_slots_sent_with_a_kept_day_are_not_counted_or_added(self, auth_client, user):
+        # A day kept (sent with its id) keeps its own slots; slots sent along with it are not new ones.
+        calendar, days = calendar_with_slots(user, MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR - 1, days=11)
+        kept = [{"id": d.pk, "date": d.date.isoformat(), "ranking": d.ranking} for d in days]
+        kept[0]["timeslots"] = slot_bodies(2)
+        response = auth_client.put(f"/calendars/{calendar.pk}/", {"title": "Kept", "days": kept}, format="json")
+        assert response.status_code == 200
+        assert TimeSlot.objects.filter(day__calendar=calendar, owner=user).count() == 499
+
 
 # Invitations per calendar -------------------------------------------------------------------------------------
 
