@@ -268,6 +268,19 @@ class TestUpdate:
         assert response.json() == body(slot)
         assert TimeSlot.objects.count() == 1
 
+    def test_what_the_database_refuses_after_the_checks_is_a_400(self, day, user, auth_client, monkeypatch):
+        from django.db import IntegrityError
+
+        slot = TimeSlotFactory(day=day, owner=user, start_time=t(9), end_time=t(10))
+
+        def refused(*args, **kwargs):
+            raise IntegrityError("timeslot constraint")
+
+        monkeypatch.setattr(TimeSlot, "save", refused)
+        response = auth_client.put(url(day, slot), {"start_time": "09:00", "end_time": "10:30"}, format="json")
+        assert (response.status_code, response.json()) == (400, {"end_time": ["End time must be after start time."]})
+        assert TimeSlot.objects.get(pk=slot.pk).end_time == t(10)
+
     def test_may_not_overlap_another_of_mine(self, day, user, auth_client):
         slot = TimeSlotFactory(day=day, owner=user, start_time=t(9), end_time=t(10))
         other = TimeSlotFactory(day=day, owner=user, start_time=t(11), end_time=t(12))
