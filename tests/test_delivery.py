@@ -324,6 +324,46 @@ class TestWhatIsRecorded:
             f"{email.last_error}"
         )
 
+    @pytest.mark.parametrize(
+        ("exc", "temporary"),
+        [
+            (smtplib.SMTPRecipientsRefused({"a@example.com": (400, b"x"), "b@example.com": (499, b"x")}), True),
+            (smtplib.SMTPRecipientsRefused({"a@example.com": (451, b"x"), "b@example.com": (500, b"x")}), False),
+            (smtplib.SMTPRecipientsRefused({"a@example.com": (399, b"x")}), False),
+            (smtplib.SMTPResponseException(499, b"x"), True),
+            (smtplib.SMTPResponseException(500, b"x"), False),
+            (smtplib.SMTPResponseException(599, b"x"), False),
+            (smtplib.SMTPResponseException(600, b"x"), True),
+            (ConnectionRefusedError(111, "refused"), True),
+            (ValueError("a bug"), False),
+        ],
+    )
+    def test_what_is_worth_another_attempt(self, exc, temporary):
+        assert tasks.is_temporary(exc) is temporary
+
+    def test_what_the_task_answers_and_logs_on_the_last_failure(self, bob, settings, caplog):
+        # The task's return value is kept by the queue (the worker's record of each run).
+        settings.EMAIL_BACKEND = "tests.test_delivery.RejectingBackend"
+        nobody = UserFactory(username="nobody")
+        email = notice(nobody)
+        assert tasks.send_email.call(email.pk) == "failed"
+        email.refresh_from_db()
+        assert (email.status, email.last_error) == (EmailStatus.FAILED, "nobody@example.com: 550 5.1.1 No such mailbox")
+        (record,) = [r for r in caplog.records if r.name == "delivery.tasks"]
+        assert (record.levelname, record.getMessage()) == (
+            "ERROR",
+            f"email {email.pk} to nobody@example.com failed for good after 1 attempt(s): {email.last_error}",
+        )
+
+    def test_what_the_task_answers_on_a_retry_and_when_sent(self, bob, settings):
+        settings.EMAIL_BACKEND = "tests.test_delivery.RefusingBackend"
+        email = notice(bob)
+        assert tasks.send_email.call(email.pk) == "retrying"
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        time_passes()
+        assert tasks.send_email.call(email.pk) == "sent"
+        assert tasks.send_email.call(email.pk) == "nothing to do"
+
     def test_requeue_counts_and_touches_only_what_waits(self, bob):
         emails = [notice(bob, key=f"k{i}") for i in range(3)]
         Email.objects.filter(pk=emails[0].pk).update(status=EmailStatus.FAILED)

@@ -642,6 +642,16 @@ def test_the_second_and_the_second_to_last_day_of_the_calendar_are_ordinary_days
     ]
 
 
+def test_place_meeting_on_the_first_and_last_day_takes_the_wall_times_as_they_are():
+    # UTC may not reach 0001-01-01 or 9999-12-31 from every zone: the times are placed on the wall clock.
+    for day in (date.min, date.max):
+        starts_at, ends_at = place_meeting(time_zone="Etc/GMT+12", day=day, start=t("09:00"), end=t("10:30"))
+        assert (starts_at.isoformat(), ends_at.isoformat()) == (
+            f"{day.isoformat()}T09:00:00-12:00",
+            f"{day.isoformat()}T10:30:00-12:00",
+        )
+
+
 def test_wall_instant_and_in_zone():
     moment = wall_instant(MAY_6, t("09:00"), BERLIN)
     assert moment.isoformat() == "2030-05-06T09:00:00+02:00"
