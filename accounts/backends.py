@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
 
 from accounts.throttles import AuthRateThrottle
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class ThrottledModelBackend(ModelBackend):
@@ -18,7 +24,9 @@ class ThrottledModelBackend(ModelBackend):
     throttle has already counted it.
     """
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
         if username is None:
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         if request is not None and username is not None and password is not None:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from rest_framework import serializers
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,7 @@ def sections() -> list[Section]:
     return list(_sections.values())
 
 
-def export_of(user) -> dict[str, Any]:
+def export_of(user: User) -> dict[str, Any]:
     """Everything about `user`, section by section."""
     document: dict[str, Any] = {"exported_at": serializers.DateTimeField().to_representation(timezone.now())}
     for section in sections():

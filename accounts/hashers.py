@@ -13,6 +13,13 @@ from django.contrib.auth.hashers import (
 from django.utils.translation import gettext_noop as _
 
 
+def _algorithm(hasher: BasePasswordHasher | type[BasePasswordHasher]) -> str:
+    """A concrete hasher's algorithm name (django-stubs types it as the base class's `str | None`)."""
+    if hasher.algorithm is None:
+        raise TypeError(f"{hasher} names no algorithm")
+    return hasher.algorithm
+
+
 class Argon2idPasswordHasher(Argon2PasswordHasher):
     """Argon2id with 19 MiB, 2 passes, 1 lane: OWASP's minimum, 19 ms a login here.
 
@@ -45,7 +52,7 @@ class PBKDF2WrappedArgon2idPasswordHasher(BasePasswordHasher):
         if algorithm != self.inner.algorithm:
             raise ValueError(f"not a {self.inner.algorithm} hash")
         argon2 = Argon2idPasswordHasher()
-        outer = argon2.encode(inner_hash, argon2.salt()).removeprefix(argon2.algorithm)
+        outer = argon2.encode(inner_hash, argon2.salt()).removeprefix(_algorithm(argon2))
         return f"{self.algorithm}${iterations}${salt}{outer}"
 
     def encode(self, password: str, salt: str) -> str:
@@ -92,6 +99,6 @@ WRAPPERS = (PBKDF2WrappedArgon2idPasswordHasher, PBKDF2SHA1WrappedArgon2idPasswo
 def wrap_pbkdf2(encoded: str) -> str | None:
     """The Argon2id-wrapped form of a stored PBKDF2 hash, or None if `encoded` is not one."""
     for wrapper in WRAPPERS:
-        if encoded.startswith(wrapper.inner.algorithm + "$"):
+        if encoded.startswith(_algorithm(wrapper.inner) + "$"):
             return wrapper().wrap(encoded)
     return None

@@ -39,8 +39,10 @@ class PasswordThrottleMiddleware:
 def api_error_response(exc: APIException) -> JsonResponse:
     """What DRF's exception handler answers: `{"detail": ...}` and, for 429 and 503, Retry-After."""
     response = JsonResponse({"detail": str(exc.detail)}, status=exc.status_code)
-    if isinstance(exc, Throttled) and exc.wait is not None:
-        response["Retry-After"] = str(math.ceil(exc.wait))
+    # djangorestframework-stubs leave out Throttled.wait (set in its __init__).
+    wait: float | None = exc.wait if isinstance(exc, Throttled) else None  # type: ignore[attr-defined]
+    if wait is not None:
+        response["Retry-After"] = str(math.ceil(wait))
     elif exc.status_code == 503:
         response["Retry-After"] = "5"
     return response

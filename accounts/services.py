@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,7 +17,10 @@ from accounts.signals import user_deleting
 from delivery.mail import queue_email
 from oneonone.exceptions import Conflict
 
-User = get_user_model()
+if TYPE_CHECKING:
+    from accounts.models import User
+else:
+    User = get_user_model()
 
 REFUSED_CONFIRMATION = "This token is unknown, used or expired; ask for a new one (POST /auth/email/resend/)."
 WRONG_PASSWORD = "This is not your password; nothing was deleted."  # noqa: S105 (a message)
@@ -27,7 +31,7 @@ def _verify_url(token: str) -> str:
 
 
 @transaction.atomic
-def email_verification_send(*, user) -> EmailVerification:
+def email_verification_send(*, user: User) -> EmailVerification:
     """Mail `user` a fresh single-use secret that confirms their current address (409 without one, or if confirmed)."""
     if not user.email:
         raise Conflict("You have no email address to confirm; set one first.")
@@ -57,7 +61,7 @@ def email_verification_send(*, user) -> EmailVerification:
 
 
 @transaction.atomic
-def user_register(*, username: str, password: str, email: str = ""):
+def user_register(*, username: str, password: str, email: str = "") -> User:
     """Create the user; with an address, mail them its confirmation. 400 when the name is taken meanwhile."""
     try:
         with transaction.atomic():
@@ -71,7 +75,7 @@ def user_register(*, username: str, password: str, email: str = ""):
 
 
 @transaction.atomic
-def email_verify(*, token: str):
+def email_verify(*, token: str) -> User:
     """Confirm the address a token was sent to; the token is used up. 400 for an unknown, used or expired one."""
     verification = (
         EmailVerification.objects.select_for_update().select_related("user").filter(digest=token_digest(token)).first()
@@ -90,7 +94,7 @@ def email_verify(*, token: str):
 
 
 @transaction.atomic
-def user_update_profile(*, user, email: str | None = None, timezone: str | None = None):
+def user_update_profile(*, user: User, email: str | None = None, timezone: str | None = None) -> User:
     """Change my address (mailed a confirmation; notices stop until it is confirmed) or my time zone."""
     user = User.objects.select_for_update().get(pk=user.pk)
     fields = []
@@ -108,7 +112,7 @@ def user_update_profile(*, user, email: str | None = None, timezone: str | None 
     return user
 
 
-def tokens_revoke(*, user) -> int:
+def tokens_revoke(*, user: User) -> int:
     """Blacklist every refresh token issued to `user` that is not blacklisted yet; returns how many."""
     outstanding = OutstandingToken.objects.filter(user_id=user.pk, blacklistedtoken__isnull=True)
     revoked = [BlacklistedToken(token_id=pk) for pk in outstanding.values_list("pk", flat=True)]
@@ -118,7 +122,7 @@ def tokens_revoke(*, user) -> int:
 
 
 @transaction.atomic
-def user_delete(*, user, password: str) -> bool:
+def user_delete(*, user: User, password: str) -> bool:
     """Delete `user`'s account and everything it owns, after checking `password` (400, nothing changes).
 
     One transaction: the user row is locked against a second deletion (FOR NO KEY UPDATE, which rows

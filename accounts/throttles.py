@@ -23,18 +23,17 @@ from typing import Any
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router
+from django.http import HttpRequest
+from redis.exceptions import RedisError  # Redis is the shared cache when REDIS_URL is set
 from rest_framework.exceptions import Throttled
+from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 from accounts.models import ThrottleCounter
 from oneonone.exceptions import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
-
-try:  # Redis is the shared cache when REDIS_URL is set.
-    from redis.exceptions import RedisError
-except ImportError:  # pragma: no cover - redis is pinned in requirements.txt
-    RedisError = OSError
 
 LIMITER_UNAVAILABLE = "The rate limiter is unavailable; try again shortly."
 # Attribute of the Django request that remembers each scope's decision: a request is counted once
@@ -43,16 +42,25 @@ _DECISIONS = "_oneonone_throttle_decisions"
 
 
 class FixedWindowRateThrottle(SimpleRateThrottle):
-    """Attempts per client address (DRF's `get_ident`, so `NUM_PROXIES`-aware) and scope, counted atomically."""
+    """Attempts per client address (DRF's `get_ident`, so `NUM_PROXIES`-aware) and scope, counted atomically.
 
-    def get_cache_key(self, request, view) -> str:
-        ident = self.get_ident(request) or ""
+    A request is DRF's in a view, Django's in a password check (accounts.backends), with no view.
+    """
+
+    # Set by SimpleRateThrottle.__init__ from the rate (both None without one); its stubs leave them out.
+    num_requests: int | None
+    duration: int | None
+    _wait: int | None
+
+    def get_cache_key(self, request: Request | HttpRequest, view: APIView | None) -> str:
+        # DRF's stubs ask for its Request, but get_ident reads only META, which a Django request has too.
+        ident = self.get_ident(request) or ""  # type: ignore[arg-type]
         if len(ident) > 100:  # from X-Forwarded-For behind a proxy: keep the key short for every backend
             ident = hashlib.sha256(ident.encode()).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
-    def allow_request(self, request, view) -> bool:
-        if self.rate is None:
+    def allow_request(self, request: Request | HttpRequest, view: APIView | None) -> bool:
+        if self.rate is None or self.num_requests is None or self.duration is None:  # all None without a rate
             return True
         decisions = getattr(request, "_request", request).__dict__.setdefault(_DECISIONS, {})
         if self.scope not in decisions:
@@ -71,7 +79,7 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
     def wait(self) -> int | None:
         return self._wait
 
-    def check(self, request) -> None:
+    def check(self, request: Request | HttpRequest) -> None:
         """For password checks outside a DRF view's throttles: raise `Throttled` (429) past the rate."""
         if not self.allow_request(request, None):
             raise Throttled(wait=self.wait())
@@ -93,7 +101,7 @@ class RegisterRateThrottle(FixedWindowRateThrottle):
 class UserFixedWindowRateThrottle(FixedWindowRateThrottle):
     """Counted per signed-in user (per address for anyone else), atomically like the others."""
 
-    def get_cache_key(self, request, view) -> str:
+    def get_cache_key(self, request: Request | HttpRequest, view: APIView | None) -> str:
         if request.user and request.user.is_authenticated:
             return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
         return super().get_cache_key(request, view)

@@ -97,7 +97,8 @@ def _blacklisted(jti: str) -> bool:
     return BlacklistedToken.objects.filter(token__jti=jti).exists()
 
 
-def _record(token: RefreshToken, *, user_id) -> None:
+def _record(token: RefreshToken, *, user_id: int | str) -> None:
+    """`user_id` as the token's claim holds it: an int, or its digits as a string (accounts.tokens.check_claims)."""
     OutstandingToken.objects.create(
         user_id=user_id,
         jti=token.jti,

@@ -51,7 +51,8 @@ class RefreshToken(jwt_tokens.RefreshToken):
     that rotates or revokes it, and a refused token there also revokes its family.
     """
 
-    no_copy_claims = (*jwt_tokens.RefreshToken.no_copy_claims, FAMILY_CLAIM)
+    # simplejwt's own tuple is inferred as exactly its five claims, so adding one reads as another type.
+    no_copy_claims = (*jwt_tokens.RefreshToken.no_copy_claims, FAMILY_CLAIM)  # type: ignore[assignment]
     access_token_class = AccessToken
 
     def verify(self) -> None:

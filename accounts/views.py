@@ -41,14 +41,14 @@ class RegisterView(generics.CreateAPIView):
 
 @openapi.login
 class LoginView(TokenObtainPairView):
-    authentication_classes: list = []
+    authentication_classes = ()
     throttle_classes = [AuthRateThrottle]
 
 
 @openapi.refresh
 class RefreshView(TokenRefreshView):
     serializer_class = TokenRefreshSerializer
-    authentication_classes: list = []
+    authentication_classes = ()
     throttle_classes = [AuthRateThrottle]
 
 
@@ -56,7 +56,7 @@ class LogoutView(TokenViewBase):
     """Revoke the refresh tokens of a login (accounts/token_families.py); the access token expires on its own."""
 
     serializer_class = LogoutSerializer
-    authentication_classes: list = []
+    authentication_classes = ()
     throttle_classes = [AuthRateThrottle]
 
     @openapi.logout

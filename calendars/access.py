@@ -15,6 +15,7 @@ the lock, with `require_member_locked`; views do not repeat it.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.db.models.expressions import Expression
@@ -22,6 +23,11 @@ from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import PermissionDenied
 
 from calendars.models import Calendar, Day, Invitation, InvitationStatus, TimeSlot
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from accounts.models import User
 
 
 class Role(IntEnum):
@@ -39,7 +45,18 @@ NOT_INVITEE = "Only the invitee can answer an invitation."
 DEFAULT_REFUSAL = {Role.MEMBER: MEMBERS_ONLY, Role.CREATOR: CREATOR_ONLY}
 
 
-def role_of(user, *, calendar: str = "pk", creator: str = "creator_id") -> Expression:
+if TYPE_CHECKING:
+
+    class ViewerRole(TypedDict):
+        """What this module adds to what it loads: the viewer's `Role`, as a number."""
+
+        viewer_role: int
+
+    # A calendar loaded through `calendar_for` (or a day's, through `day_for`): it carries `viewer_role`.
+    ViewedCalendar: TypeAlias = WithAnnotations[Calendar, ViewerRole]
+
+
+def role_of(user: User, *, calendar: str = "pk", creator: str = "creator_id") -> Expression:
     """The user's `Role` as a SQL expression over a queryset the user can see (`calendar`: its id column)."""
     accepted = Invitation.objects.filter(calendar=OuterRef(calendar), invitee=user.pk, status=InvitationStatus.ACCEPTED)
     return Case(
@@ -50,13 +67,15 @@ def role_of(user, *, calendar: str = "pk", creator: str = "creator_id") -> Expre
     )
 
 
-def require(calendar: Calendar, role: Role, *, message: str | None = None) -> None:
+def require(calendar: ViewedCalendar, role: Role, *, message: str | None = None) -> None:
     """403 (with `message`) unless the viewer's role on `calendar`, loaded by this module, is at least `role`."""
     if calendar.viewer_role < role:
         raise PermissionDenied(message or DEFAULT_REFUSAL[role])
 
 
-def calendar_for(user, calendar_id: int, role: Role = Role.VIEWER, *, message: str | None = None) -> Calendar:
+def calendar_for(
+    user: User, calendar_id: int, role: Role = Role.VIEWER, *, message: str | None = None
+) -> ViewedCalendar:
     """The calendar (with its creator) if `user` may see it, else 404; 403 without `role`.
 
     One query. The calendar carries `viewer_role`, so later `require` calls cost nothing.
@@ -67,25 +86,26 @@ def calendar_for(user, calendar_id: int, role: Role = Role.VIEWER, *, message: s
     return calendar
 
 
-def day_for(user, calendar_id: int, day_id: int) -> Day:
+def day_for(user: User, calendar_id: int, day_id: int) -> Day:
     """The day `day_id` of calendar `calendar_id` if `user` may see that calendar, else 404 (one query)."""
     queryset = (
         Day.objects.select_related("calendar")
         .filter(calendar_id=calendar_id, calendar__in=Calendar.objects.visible_to(user))
         .annotate(viewer_role=role_of(user, calendar="calendar_id", creator="calendar__creator_id"))
     )
-    day = get_object_or_404(queryset, pk=day_id)
-    day.calendar.viewer_role = day.viewer_role
+    day: WithAnnotations[Day, ViewerRole] = get_object_or_404(queryset, pk=day_id)
+    # Its calendar carries the role from here on (the views' `require` calls read it there).
+    cast("ViewedCalendar", day.calendar).viewer_role = day.viewer_role
     return day
 
 
-def require_slot_owner(timeslot: TimeSlot, user) -> None:
+def require_slot_owner(timeslot: TimeSlot, user: User) -> None:
     """Every member reads every slot of a day; only its owner changes or deletes it (403)."""
     if timeslot.owner_id != user.pk:
         raise PermissionDenied(NOT_SLOT_OWNER)
 
 
-def require_invitee(invitation: Invitation, user) -> None:
+def require_invitee(invitation: Invitation, user: User) -> None:
     """The creator sees every invitation of their calendar; only the invitee answers one (403)."""
     if invitation.invitee_id != user.pk:
         raise PermissionDenied(NOT_INVITEE)

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from calendars import ics, selectors
 from calendars.models import Calendar, Invitation, InvitationStatus
 from delivery.mail import Attachment, queue_email
 from oneonone.timezones import city
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from calendars.scheduling import Suggestion
 
 ICS_FILENAME = "invite.ics"
 
@@ -60,7 +65,7 @@ def _describe_for_reader(starts_at: datetime.datetime, ends_at: datetime.datetim
 def _queue_meeting_notices(
     calendar: Calendar,
     *,
-    participants: Sequence,
+    participants: Sequence[User],
     kind: str,
     verb: str,
     subject: str,
@@ -69,7 +74,7 @@ def _queue_meeting_notices(
     name_everyone: bool = False,
 ) -> None:
     """One message about the calendar's finalized time to the creator and to each participant."""
-    starts_at, ends_at = calendar.finalized_window()
+    starts_at, ends_at = calendar.meeting_window()
     taking_part = ""
     if name_everyone:
         names = ", ".join(user.username for user in [calendar.creator, *participants])
@@ -100,7 +105,7 @@ def _ics_attachment(content: bytes, *, method: str) -> Attachment:
     return Attachment(filename=ICS_FILENAME, content=content.decode(), mimetype="text/calendar", method=method)
 
 
-def queue_finalized(calendar: Calendar, *, participants: Sequence) -> None:
+def queue_finalized(calendar: Calendar, *, participants: Sequence[User]) -> None:
     """The fixed time to the creator and to each participant, with the meeting as `invite.ics` (METHOD:REQUEST)."""
     _queue_meeting_notices(
         calendar,
@@ -116,7 +121,7 @@ def queue_finalized(calendar: Calendar, *, participants: Sequence) -> None:
     )
 
 
-def queue_cancellation(calendar: Calendar, *, participants: Sequence) -> None:
+def queue_cancellation(calendar: Calendar, *, participants: Sequence[User]) -> None:
     """The finalized time is undone (or the calendar deleted): METHOD:CANCEL for what was sent before.
 
     `calendar` must still hold the cancelled time, with the new `schedule_revision`.
@@ -146,13 +151,13 @@ def _quoted(title: str) -> str:
     return f"\N{LEFT DOUBLE QUOTATION MARK}{title}\N{RIGHT DOUBLE QUOTATION MARK}"
 
 
-def _best_times(calendar: Calendar, *, limit: int) -> tuple[list, str | None]:
+def _best_times(calendar: Calendar, *, limit: int) -> tuple[list[Suggestion], str | None]:
     """The best one-hour windows (as GET .../suggestions/ ranks them), or why there are none."""
     result = selectors.suggestions_for(calendar=calendar, duration=NOTICE_DURATION, limit=limit)
     return result.suggestions, (result.reason.message if result.reason else None)
 
 
-def _describe_suggestion(suggestion, calendar: Calendar, reader_zone: str) -> str:
+def _describe_suggestion(suggestion: Suggestion, calendar: Calendar, reader_zone: str) -> str:
     when = describe_window(suggestion.starts_at, suggestion.ends_at, calendar.timezone, reader_zone=reader_zone)
     who = ", ".join(suggestion.available)
     maybe = f"; {', '.join(suggestion.if_need_be)} only if need be" if suggestion.if_need_be else ""
@@ -201,6 +206,8 @@ def queue_everyone_answered(calendar: Calendar) -> None:
 
 def queue_deadline_passed(calendar: Calendar) -> None:
     """Tell the creator that the deadline passed: the top three times and who did not answer."""
+    if calendar.respond_by is None:  # never: calendars.tasks.notify_deadline calls it for a deadline that passed
+        raise ValueError(f"calendar {calendar.pk} has no deadline")
     creator = calendar.creator
     suggestions, reason = _best_times(calendar, limit=3)
     if suggestions:
@@ -238,7 +245,7 @@ def queue_deadline_passed(calendar: Calendar) -> None:
     )
 
 
-def queue_creator_gone(calendar: Calendar, *, participants: Sequence) -> None:
+def queue_creator_gone(calendar: Calendar, *, participants: Sequence[User]) -> None:
     """The creator deleted their account, and the calendar with it: one message to each participant.
 
     A fixed meeting comes with its cancellation as `invite.ics` (METHOD:CANCEL); `calendar` must hold
@@ -251,7 +258,7 @@ def queue_creator_gone(calendar: Calendar, *, participants: Sequence) -> None:
     subject = f"Calendar removed: {calendar.title}"
     meeting = ""
     if calendar.is_finalized:
-        starts_at, ends_at = calendar.finalized_window()
+        starts_at, ends_at = calendar.meeting_window()
         when = describe_window(starts_at, ends_at, calendar.timezone)
         subject = f"Meeting cancelled: {calendar.title}, {when}"
         meeting = (

@@ -11,7 +11,7 @@ A fixed number of queries whatever the size (calendars.read_models for the full 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_field
@@ -20,6 +20,9 @@ from rest_framework import serializers
 from calendars import read_models
 from calendars.models import Calendar, Day, FeedToken, Invitation, InvitationStatus, TimeSlot
 from calendars.serializers import CalendarSerializer, ClockTimeField, FinalizedMeetingSerializer, finalized_body
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class ExportCalendarInvitationSerializer(serializers.ModelSerializer):
@@ -92,7 +95,7 @@ class ExportFeedTokenSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-def created_calendars(user) -> list[dict[str, Any]]:
+def created_calendars(user: User) -> list[dict[str, Any]]:
     rows = list(read_models.calendar_rows(Calendar.objects.created_by(user).order_by("created_at", "id"), "created_at"))
     bodies = read_models.calendar_bodies(rows)
     invitations: dict[int, list] = defaultdict(list)
@@ -107,7 +110,7 @@ def created_calendars(user) -> list[dict[str, Any]]:
     return bodies
 
 
-def joined_calendars(user) -> list[dict[str, Any]]:
+def joined_calendars(user: User) -> list[dict[str, Any]]:
     calendars = list(
         Calendar.objects.filter(invitations__invitee=user, invitations__status=InvitationStatus.ACCEPTED)
         .select_related("creator")
@@ -116,16 +119,19 @@ def joined_calendars(user) -> list[dict[str, Any]]:
         )
         .order_by("created_at", "id")
     )
-    mine: dict[int, list] = defaultdict(list)
+    mine: dict[int, list[TimeSlot]] = defaultdict(list)
     slots = TimeSlot.objects.filter(owner=user, day__calendar__in=[c.pk for c in calendars]).select_related("day")
     for slot in slots.order_by("day__date", "start_time", "id"):
         mine[slot.day.calendar_id].append(slot)
     for calendar in calendars:
-        calendar.my_timeslots = mine[calendar.pk]
-    return ExportJoinedCalendarSerializer(calendars, many=True).data
+        # What the serializer's `my_timeslots` reads, set here as a Prefetch's to_attr would be; not a model
+        # attribute, so the checker does not know it.
+        calendar.my_timeslots = mine[calendar.pk]  # type: ignore[attr-defined]
+    # djangorestframework-stubs gap: many=True makes a ListSerializer, whose .data is a list, not a ReturnDict.
+    return ExportJoinedCalendarSerializer(calendars, many=True).data  # type: ignore[return-value]
 
 
-def feed_token(user) -> dict[str, Any]:
+def feed_token(user: User) -> dict[str, Any]:
     token = FeedToken.objects.filter(user=user).first()
     return ExportFeedTokenSerializer({"exists": token is not None, "created_at": token and token.created_at}).data
 

@@ -10,15 +10,19 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, cast
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from icalendar import STATUS, Event, Timezone, vCalAddress
 from icalendar import Calendar as ICalendar
-from icalendar import Event, Timezone, vCalAddress
 
 from calendars.models import Calendar
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 PRODID = "-//OneOnOne//OneOnOne API 1.0//EN"
 CONTENT_TYPE = "text/calendar"
@@ -45,7 +49,7 @@ def event_uid(calendar: Calendar) -> str:
     return f"calendar-{calendar.pk}@{uid_domain()}"
 
 
-def calendar_address(user, *, role: str | None = None) -> vCalAddress:
+def calendar_address(user: User, *, role: str | None = None) -> vCalAddress:
     """`mailto:` the user's email (a placeholder without one), with CN = username."""
     email = user.email or f"{quote(user.username, safe='')}@{PLACEHOLDER_DOMAIN}"
     return vCalAddress.new(email, cn=user.username, role=role)
@@ -69,7 +73,7 @@ def _ics_datetime(moment: datetime.datetime, zone: ZoneInfo) -> datetime.datetim
 def meeting_event(
     calendar: Calendar,
     *,
-    participants: Sequence,
+    participants: Sequence[User],
     cancelled: bool = False,
     stamp: datetime.datetime | None = None,
 ) -> Event:
@@ -78,7 +82,7 @@ def meeting_event(
     `calendar.creator` is the organizer, every participant an attendee. SEQUENCE follows
     `Calendar.schedule_revision`, so each finalize and each undo supersedes what came before.
     """
-    starts_at, ends_at = calendar.finalized_window()
+    starts_at, ends_at = calendar.meeting_window()
     zone = ZoneInfo(calendar.timezone)
     event = Event.new(
         uid=event_uid(calendar),
@@ -91,7 +95,7 @@ def meeting_event(
         organizer=calendar_address(calendar.creator),
         attendees=[calendar_address(user, role="REQ-PARTICIPANT") for user in participants],
         sequence=calendar.ics_sequence,
-        status="CANCELLED" if cancelled else "CONFIRMED",
+        status=STATUS.CANCELLED if cancelled else STATUS.CONFIRMED,
     )
     return event
 
@@ -113,7 +117,7 @@ def _envelope(events: Iterable[Event], *, method: str | None, name: str | None =
     years: dict[str, set[int]] = defaultdict(set)
     for event in events:
         for moment in (event.start, event.end):
-            if isinstance(moment.tzinfo, ZoneInfo):
+            if isinstance(moment, datetime.datetime) and isinstance(moment.tzinfo, ZoneInfo):
                 years[moment.tzinfo.key].add(moment.year)
     for tzid in sorted(ical.get_missing_tzids() & years.keys()):  # UTC is written as `Z`, without one
         vtimezone = zone_rules(tzid, years[tzid])
@@ -145,7 +149,8 @@ def zone_rules(tzid: str, years: Iterable[int]) -> Timezone | None:
         computed = _rules_of_years(tzid, first, last)
         if computed is None:
             continue
-        part = Timezone.from_ical(computed)
+        # A VTIMEZONE's text makes a Timezone; icalendar's signature says only Component.
+        part = cast(Timezone, Timezone.from_ical(computed))
         if vtimezone is None:
             vtimezone = part
             vtimezone.pop("COMMENT", None)  # "only works from ... to ...": the runs together say more
@@ -170,19 +175,19 @@ def _rules_of_years(tzid: str, first: int, last: int) -> bytes | None:
         return None
 
 
-def calendar_ics(calendar: Calendar, *, participants: Sequence, method: str = "PUBLISH") -> bytes:
+def calendar_ics(calendar: Calendar, *, participants: Sequence[User], method: str = "PUBLISH") -> bytes:
     """A VCALENDAR with the finalized meeting: `PUBLISH` for a download, `REQUEST` for an email invitation."""
     event = meeting_event(calendar, participants=participants)
     return _envelope([event], method=method).to_ical()
 
 
-def cancellation_ics(calendar: Calendar, *, participants: Sequence) -> bytes:
+def cancellation_ics(calendar: Calendar, *, participants: Sequence[User]) -> bytes:
     """`METHOD:CANCEL` for a meeting being undone; `calendar` still holds the time being cancelled."""
     event = meeting_event(calendar, participants=participants, cancelled=True, stamp=timezone.now())
     return _envelope([event], method="CANCEL").to_ical()
 
 
-def feed_ics(*, owner, calendars: Iterable[tuple[Calendar, Sequence]]) -> bytes:
+def feed_ics(*, owner: User, calendars: Iterable[tuple[Calendar, Sequence[User]]]) -> bytes:
     """A user's subscription feed: one VEVENT per finalized meeting, no METHOD (a plain snapshot)."""
     events = [meeting_event(calendar, participants=participants) for calendar, participants in calendars]
     ical = _envelope(events, method=None, name=f"OneOnOne: {owner.username}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +16,9 @@ from django.utils import timezone as django_timezone
 
 from calendars.scheduling import Preference as SchedulingPreference
 from calendars.scheduling import place_meeting
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # Bounds a client hits as a clear 400 (see docs/calendars.md).
 MAX_DAYS_PER_CALENDAR = 60
@@ -72,18 +77,18 @@ def outside_date_window(day: datetime.date) -> str | None:
     )
 
 
-class CalendarQuerySet(models.QuerySet):
+class CalendarQuerySet(models.QuerySet["Calendar"]):
     """Calendars scoped to a user: who may see them, who takes part, who created them (calendars.access)."""
 
-    def visible_to(self, user) -> CalendarQuerySet:
+    def visible_to(self, user: User) -> CalendarQuerySet:
         """Calendars the user created, takes part in, or has a pending invitation to."""
         return self.filter(Q(creator=user) | Exists(_invitations_of(user, OuterRef("pk"), VISIBLE_STATUSES)))
 
-    def member_of(self, user) -> CalendarQuerySet:
+    def member_of(self, user: User) -> CalendarQuerySet:
         """Calendars the user created or takes part in (accepted an invitation to)."""
         return self.filter(Q(creator=user) | Exists(_invitations_of(user, OuterRef("pk"), [InvitationStatus.ACCEPTED])))
 
-    def created_by(self, user) -> CalendarQuerySet:
+    def created_by(self, user: User) -> CalendarQuerySet:
         """Calendars the user created."""
         return self.filter(creator=user)
 
@@ -155,16 +160,22 @@ class Calendar(models.Model):
     def ics_sequence(self) -> int:
         return max(self.schedule_revision - 1, 0)
 
+    def finalized_meeting(self) -> tuple[datetime.date, datetime.time, datetime.time]:
+        """The fixed meeting's date, start and end; ValueError when none is fixed (the four fields go together)."""
+        if self.finalized_date is None or self.finalized_start_time is None or self.finalized_end_time is None:
+            raise ValueError(f"calendar {self.pk} has no finalized meeting")
+        return self.finalized_date, self.finalized_start_time, self.finalized_end_time
+
+    def meeting_window(self) -> tuple[datetime.datetime, datetime.datetime]:
+        """Absolute start and end of the finalized meeting in the calendar's zone; ValueError when none is fixed."""
+        day, start, end = self.finalized_meeting()
+        return place_meeting(time_zone=self.timezone, day=day, start=start, end=end)
+
     def finalized_window(self) -> tuple[datetime.datetime, datetime.datetime] | None:
         """Absolute start and end of the finalized meeting in the calendar's zone, or None."""
         if not self.is_finalized:
             return None
-        return place_meeting(
-            time_zone=self.timezone,
-            day=self.finalized_date,
-            start=self.finalized_start_time,
-            end=self.finalized_end_time,
-        )
+        return self.meeting_window()
 
 
 class Day(models.Model):
@@ -279,7 +290,7 @@ class Invitation(models.Model):
         return f"{self.invitee_id} to {self.calendar_id}: {self.status}"
 
 
-def _invitations_of(user, calendar, statuses) -> models.QuerySet[Invitation]:
+def _invitations_of(user: User, calendar: OuterRef, statuses: Sequence[str]) -> models.QuerySet[Invitation]:
     return Invitation.objects.filter(calendar=calendar, invitee=user, status__in=statuses)
 
 
@@ -287,7 +298,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class FeedTokenQuerySet(models.QuerySet):
+class FeedTokenQuerySet(models.QuerySet["FeedToken"]):
     def matching(self, token: str) -> FeedTokenQuerySet:
         """The token row for a secret from a feed URL (looked up by digest, see FeedToken)."""
         return self.filter(digest=_digest(token))

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rest_framework import permissions
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+    from calendars.models import Calendar, TimeSlot
 
 
 class IsCalendarCreatorOrReadOnly(permissions.BasePermission):
@@ -10,7 +18,7 @@ class IsCalendarCreatorOrReadOnly(permissions.BasePermission):
 
     message = "Only the calendar's creator can change or delete it."
 
-    def has_object_permission(self, request, view, obj) -> bool:
+    def has_object_permission(self, request: Request, view: APIView, obj: Calendar) -> bool:
         return request.method in permissions.SAFE_METHODS or obj.creator_id == request.user.pk
 
 
@@ -19,5 +27,5 @@ class IsTimeSlotOwnerOrReadOnly(permissions.BasePermission):
 
     message = "Only the owner of a timeslot can change or delete it."
 
-    def has_object_permission(self, request, view, obj) -> bool:
+    def has_object_permission(self, request: Request, view: APIView, obj: TimeSlot) -> bool:
         return request.method in permissions.SAFE_METHODS or obj.owner_id == request.user.pk

@@ -550,8 +550,9 @@ class GridInterval(NamedTuple):
     yes: tuple[str, ...]
     if_need_be: tuple[str, ...]
 
+    # The answer's `count`, named as the API names it; it hides tuple.count, which nothing calls on an interval.
     @property
-    def count(self) -> int:
+    def count(self) -> int:  # type: ignore[override]
         return len(self.yes) + len(self.if_need_be)
 
     def as_dict(self) -> dict[str, Any]:
@@ -614,7 +615,7 @@ def availability_grid(
     return [GridDay(day=day, intervals=_sweep(by_date[day.date], names, times)) for day in days]
 
 
-_KIND_BITS = {Preference.YES: 0, Preference.IF_NEED_BE: 2}
+_KIND_BITS: dict[str, int] = {Preference.YES: 0, Preference.IF_NEED_BE: 2}
 # What a boundary does to its person's counter (the low bits count "yes" slots, the high bits "if need be"
 # ones), by its two low bits: a "yes" end, a "yes" start, an "if need be" end, an "if need be" start.
 _IF_NEED_BE_ONE = 1 << 20

@@ -201,7 +201,8 @@ class DayEditSerializer(DaySerializer):
 
 
 def _days_field(day: type[DaySerializer] = DaySerializer, **kwargs) -> DaySerializer:
-    return day(
+    # djangorestframework-stubs gap: with many=True the ListSerializer takes max_length (and allow_empty).
+    return day(  # type: ignore[call-arg]
         many=True,
         allow_empty=False,
         max_length=MAX_DAYS_PER_CALENDAR,
@@ -281,7 +282,8 @@ class CalendarWriteMixin:
             if problems:
                 errors[index] = problems
         if errors:
-            raise serializers.ValidationError(errors)
+            # djangorestframework-stubs want string keys; DRF takes these day indexes as they are (JSON writes "0").
+            raise serializers.ValidationError(errors)  # type: ignore[arg-type]
         return days
 
 

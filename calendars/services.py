@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone as django_timezone
@@ -34,8 +34,19 @@ from calendars.scheduling import NonexistentTimeError, place_meeting
 from calendars.signals import calendar_finalized, calendar_unfinalized
 from oneonone.exceptions import Conflict
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
-UNCHANGED = object()  # a PUT that leaves a field out
+
+
+class _Unchanged(Enum):
+    """The type of UNCHANGED alone, so that the checker tells it from a value."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = _Unchanged.UNCHANGED  # a PUT that leaves a field out
 NOT_MEMBER = "Only the calendar's creator and participants can add timeslots."
 # The fields finalizing and undoing write (undoing clears the first four).
 FINALIZED_FIELDS = [
@@ -76,10 +87,8 @@ def _new_slots(day: Day, owner_id: int, slots: list[dict[str, Any]]) -> list[Tim
 
 
 def describe_finalized(calendar: Calendar) -> str:
-    return (
-        f"{calendar.finalized_date.isoformat()} "
-        f"{format_slot(calendar.finalized_start_time, calendar.finalized_end_time)} {calendar.timezone}"
-    )
+    day, start, end = calendar.finalized_meeting()
+    return f"{day.isoformat()} {format_slot(start, end)} {calendar.timezone}"
 
 
 def finalized_conflict(calendar: Calendar, what: str) -> Conflict:
@@ -154,7 +163,7 @@ def _check_slot_room(*, calendar_id: int, owner_id: int, adding: int, removing: 
 @transaction.atomic
 def calendar_create(
     *,
-    creator: AbstractBaseUser,
+    creator: User,
     title: str,
     days: list[dict[str, Any]],
     description: str = "",
@@ -200,7 +209,10 @@ def _check_creator_slots_after_edit(calendar: Calendar, *, kept: dict, days: lis
         raise ValidationError(TOO_MANY_CALENDAR_SLOTS)
 
 
-def _free_values(used: set, first, step) -> Iterator:
+_Value = TypeVar("_Value")
+
+
+def _free_values(used: set[_Value], first: _Value, step: Callable[[_Value], _Value]) -> Iterator[_Value]:
     value = first
     while True:
         if value not in used:
@@ -216,7 +228,7 @@ def calendar_update(
     days: list[dict[str, Any]],
     description: str | None = None,
     timezone: str | None = None,
-    respond_by: datetime.datetime | object | None = UNCHANGED,
+    respond_by: datetime.datetime | Literal[_Unchanged.UNCHANGED] | None = UNCHANGED,
 ) -> Calendar:
     """Replace the calendar's title, description, time zone, deadline and day list.
 
@@ -237,7 +249,8 @@ def calendar_update(
         if "id" in data and data["id"] not in current
     }
     if errors:
-        raise ValidationError({"days": errors})
+        # djangorestframework-stubs want string keys; DRF takes these item indexes as they are (JSON writes "0", "1").
+        raise ValidationError({"days": errors})  # type: ignore[dict-item]
     if calendar.is_finalized:
         sent = {(data.get("id"), data["date"], data["ranking"]) for data in days}
         if sent != {(day.pk, day.date, day.ranking) for day in current.values()} or (
@@ -301,9 +314,10 @@ def calendar_update(
 @transaction.atomic
 def calendar_delete(*, calendar: Calendar) -> None:
     """Delete the calendar with its days, timeslots and invitations; a finalized meeting is cancelled by email."""
-    calendar = Calendar.objects.select_for_update(of=("self",)).select_related("creator").filter(pk=calendar.pk).first()
-    if calendar is None:  # deleted meanwhile: the outcome the caller wanted
+    found = Calendar.objects.select_for_update(of=("self",)).select_related("creator").filter(pk=calendar.pk).first()
+    if found is None:  # deleted meanwhile: the outcome the caller wanted
         return
+    calendar = found
     if calendar.is_finalized:
         calendar.schedule_revision += 1
         participants = selectors.participants(calendar)
@@ -312,7 +326,7 @@ def calendar_delete(*, calendar: Calendar) -> None:
     calendar.delete()
 
 
-def calendars_end_with_creator(sender, *, user, **kwargs) -> None:
+def calendars_end_with_creator(sender: type[User], *, user: User, **kwargs: Any) -> None:
     """Receiver of accounts.signals.user_deleting: the calendars `user` created go with their account.
 
     Each calendar's participants are told by email (a fixed meeting with its cancellation .ics) and
@@ -419,7 +433,11 @@ TIMESLOTS = "timeslots"
 
 def refuse_after_deadline(calendar: Calendar, *, user_id: int, what: str) -> None:
     """409 once `respond_by` has passed, for everyone but the creator (who keeps every right)."""
-    if calendar.creator_id == user_id or not calendar.deadline_passed(django_timezone.now()):
+    if (
+        calendar.creator_id == user_id
+        or calendar.respond_by is None
+        or not calendar.deadline_passed(django_timezone.now())
+    ):
         return
     creator = get_user_model().objects.filter(pk=calendar.creator_id).values_list("username", flat=True).first()
     raise Conflict(
@@ -428,7 +446,7 @@ def refuse_after_deadline(calendar: Calendar, *, user_id: int, what: str) -> Non
     )
 
 
-def _availability_added(calendar: Calendar, owner: AbstractBaseUser) -> None:
+def _availability_added(calendar: Calendar, owner: User) -> None:
     # A participant's first slot may complete the answers (calendars.notices).
     if owner.pk != calendar.creator_id:
         notices.check_everyone_answered(calendar)
@@ -460,7 +478,7 @@ def _lock_day_for(*, day_id: int, user_id: int) -> Day:
 def timeslot_create(
     *,
     day: Day,
-    owner: AbstractBaseUser,
+    owner: User,
     start_time: datetime.time,
     end_time: datetime.time,
     preference: str = Preference.YES,
@@ -495,14 +513,14 @@ def timeslot_update(
     return timeslot
 
 
-def _owned_by(slots: list[TimeSlot], owner: AbstractBaseUser) -> list[TimeSlot]:
+def _owned_by(slots: list[TimeSlot], owner: User) -> list[TimeSlot]:
     for slot in slots:
         slot.owner = owner  # the answer names the owner; no query per slot
     return slots
 
 
 @transaction.atomic
-def timeslots_add(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str, Any]]) -> list[TimeSlot]:
+def timeslots_add(*, day: Day, owner: User, slots: list[dict[str, Any]]) -> list[TimeSlot]:
     """Add several of `owner`'s slots to `day`, all or nothing; answers them in the order given.
 
     `slots` are validated items that do not overlap one another. Under the day's lock: 400 keyed by the
@@ -518,7 +536,8 @@ def timeslots_add(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str, An
                 errors[index] = {NON_FIELD: [f"Overlaps your timeslot {clashing} (id {slot.pk}) on this day."]}
                 break
     if errors:
-        raise ValidationError(errors)
+        # djangorestframework-stubs want string keys; DRF takes these item indexes as they are (JSON writes "0", "1").
+        raise ValidationError(errors)  # type: ignore[arg-type]
     if len(mine) + len(slots) > MAX_TIMESLOTS_PER_OWNER_PER_DAY:
         raise ValidationError(
             {
@@ -536,7 +555,7 @@ def timeslots_add(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str, An
 
 
 @transaction.atomic
-def timeslots_replace(*, day: Day, owner: AbstractBaseUser, slots: list[dict[str, Any]]) -> list[TimeSlot]:
+def timeslots_replace(*, day: Day, owner: User, slots: list[dict[str, Any]]) -> list[TimeSlot]:
     """Make `owner`'s slots on `day` exactly `slots` (an empty list clears them); answers them earliest first.
 
     `slots` are validated items that do not overlap one another. A slot whose times are sent again is kept,
@@ -589,14 +608,14 @@ def _new_feed_token_fields() -> dict[str, Any]:
     return {"token": token, "digest": digest, "created_at": django_timezone.now()}
 
 
-def feed_token_get(*, user: AbstractBaseUser) -> FeedToken:
+def feed_token_get(*, user: User) -> FeedToken:
     """The user's feed token, created on first use."""
     feed_token, _ = FeedToken.objects.get_or_create(user=user, defaults=_new_feed_token_fields())
     return feed_token
 
 
 @transaction.atomic
-def feed_token_rotate(*, user: AbstractBaseUser) -> FeedToken:
+def feed_token_rotate(*, user: User) -> FeedToken:
     """A new secret for the user's feed; the previous URL stops working at once."""
     feed_token, _ = FeedToken.objects.update_or_create(user=user, defaults=_new_feed_token_fields())
     return feed_token

@@ -67,6 +67,8 @@ def deadline_sweep() -> str:
     )
     found = 0
     for calendar_id, respond_by in due.values_list("pk", "respond_by")[:500]:
+        if respond_by is None:  # never: respond_by__lte leaves them out
+            continue
         with transaction.atomic():
             queue.enqueue(notify_deadline, calendar_id, respond_by.isoformat())
         found += 1

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import hashlib
 
+from django.http import HttpRequest
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
 from accounts.throttles import FixedWindowRateThrottle
 
 
@@ -24,6 +28,6 @@ class FeedTokenThrottle(FixedWindowRateThrottle):
 
     scope = "feed_token"
 
-    def get_cache_key(self, request, view) -> str:
+    def get_cache_key(self, request: Request | HttpRequest, view: APIView | None) -> str:
         token = view.kwargs.get("token", "") if view is not None else ""
         return self.cache_format % {"scope": self.scope, "ident": hashlib.sha256(token.encode()).hexdigest()}

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Greatest, Least
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # Friend requests one user may have waiting for an answer (OWASP API4): a 400 at the cap. A count, so no
 # constraint holds it: contacts.services counts it under the requester's row lock. See docs/contacts.md.
@@ -21,12 +26,12 @@ class ContactStatus(models.IntegerChoices):
     BLOCKED = 4, "blocked"
 
 
-class ContactQuerySet(models.QuerySet):
-    def involving(self, user) -> ContactQuerySet:
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def involving(self, user: User) -> ContactQuerySet:
         """Relations the user is part of, on either side."""
         return self.filter(Q(userA=user) | Q(userB=user))
 
-    def between(self, a, b) -> ContactQuerySet:
+    def between(self, a: User, b: User) -> ContactQuerySet:
         """The relation of an unordered pair (at most one row)."""
         return self.filter(Q(userA=a, userB=b) | Q(userA=b, userB=a))
 
@@ -54,6 +59,6 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.userA_id} -> {self.userB_id}: {self.get_status_display()}"
 
-    def other(self, user):
+    def other(self, user: User) -> User:
         """The other party of the relation, seen from `user`."""
         return self.userB if self.userA_id == user.pk else self.userA

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from contacts.models import Contact, ContactStatus
 
-User = get_user_model()
+if TYPE_CHECKING:
+    from accounts.models import User
+else:
+    User = get_user_model()
 
 
 class ContactSerializer(serializers.ModelSerializer):
     """A relation between the current user and another user."""
 
-    userA = serializers.PrimaryKeyRelatedField(
+    userA: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
         read_only=True,
         help_text=(
             "The user who acted: the requester of a pending, accepted (friends) or rejected request, "

@@ -8,6 +8,7 @@ the `contact_unique_pair` constraint; the loser re-reads and answers as if it ca
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -18,6 +19,9 @@ from contacts.models import MAX_PENDING_REQUESTS_PER_USER, Contact, ContactStatu
 from contacts.selectors import contact_between
 from contacts.signals import contact_accepted, contact_requested, relation_severed
 from oneonone.exceptions import Conflict
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class State(enum.Enum):
@@ -33,16 +37,17 @@ class State(enum.Enum):
     THEY_BLOCKED = "they_blocked"
 
 
-def state_of(relation: Contact | None, *, user) -> State:
+def state_of(relation: Contact | None, *, user: User) -> State:
     if relation is None:
         return State.NONE
     mine = relation.userA_id == user.pk
-    return {
+    states: dict[int, State] = {
         ContactStatus.FRIENDS: State.FRIENDS,
         ContactStatus.PENDING: State.OUTGOING if mine else State.INCOMING,
         ContactStatus.REJECTED: State.THEY_REJECTED if mine else State.I_REJECTED,
         ContactStatus.BLOCKED: State.I_BLOCKED if mine else State.THEY_BLOCKED,
-    }[relation.status]
+    }
+    return states[relation.status]
 
 
 _ALREADY_FRIENDS = (Conflict, "You and {name} are already friends.")
@@ -100,17 +105,17 @@ REFUSALS: dict[str, dict[State, tuple[type[APIException], str]]] = {
 RACE_LOST = "The relation with {name} changed at the same moment; try again."
 
 
-def _refuse(action: str, state: State, other) -> APIException:
+def _refuse(action: str, state: State, other: User) -> APIException:
     exception, message = REFUSALS[action][state]
     return exception(message.format(name=other.username))
 
 
-def _check_not_self(actor, other) -> None:
+def _check_not_self(actor: User, other: User) -> None:
     if actor.pk == other.pk:
         raise ValidationError({"username": ["You cannot have a relation with yourself."]})
 
 
-def _create(*, actor, other, status: int) -> Contact | None:
+def _create(*, actor: User, other: User, status: int) -> Contact | None:
     """Insert the pair's first relation; None when another request created one first."""
     try:
         with transaction.atomic():
@@ -119,7 +124,7 @@ def _create(*, actor, other, status: int) -> Contact | None:
         return None
 
 
-def _rewrite(relation: Contact, *, actor, other, status: int) -> Contact:
+def _rewrite(relation: Contact, *, actor: User, other: User, status: int) -> Contact:
     relation.userA, relation.userB, relation.status = actor, other, status
     relation.save(update_fields=["userA", "userB", "status", "updated_at"])
     return relation
@@ -137,7 +142,7 @@ def _remove(relation: Contact) -> Contact:
     return relation
 
 
-def _create_or_rewrite(*, action: str, actor, other, status: int, rewritable: set[State]) -> Contact:
+def _create_or_rewrite(*, action: str, actor: User, other: User, status: int, rewritable: set[State]) -> Contact:
     """Make `actor -> other` have `status`: insert on NONE, rewrite from `rewritable`, else refuse.
 
     A new request (`add`) is refused with a 400 past MAX_PENDING_REQUESTS_PER_USER, once the move is
@@ -149,7 +154,7 @@ def _create_or_rewrite(*, action: str, actor, other, status: int, rewritable: se
         state = state_of(relation, user=actor)
         if action == "add" and (state is State.NONE or state in rewritable):
             _check_request_room(actor)
-        if state is State.NONE:
+        if relation is None:  # State.NONE
             created = _create(actor=actor, other=other, status=status)
             if created is not None:
                 return created
@@ -160,7 +165,7 @@ def _create_or_rewrite(*, action: str, actor, other, status: int, rewritable: se
     raise Conflict(RACE_LOST.format(name=other.username))
 
 
-def _check_request_room(actor) -> None:
+def _check_request_room(actor: User) -> None:
     """400 when `actor` already has MAX_PENDING_REQUESTS_PER_USER requests waiting for an answer.
 
     Counted under the actor's row lock (FOR NO KEY UPDATE, taken after the relation's, as every path here
@@ -180,7 +185,7 @@ def _check_request_room(actor) -> None:
 
 
 @transaction.atomic
-def contact_add(*, actor, other) -> Contact:
+def contact_add(*, actor: User, other: User) -> Contact:
     """Send `other` a friend request; the one who declined a request may send one back."""
     relation = _create_or_rewrite(
         action="add", actor=actor, other=other, status=ContactStatus.PENDING, rewritable={State.I_REJECTED}
@@ -189,17 +194,17 @@ def contact_add(*, actor, other) -> Contact:
     return relation
 
 
-def _answer(*, action: str, actor, other, status: int) -> Contact:
+def _answer(*, action: str, actor: User, other: User, status: int) -> Contact:
     _check_not_self(actor, other)
     relation = contact_between(user=actor, other=other, lock=True)
     state = state_of(relation, user=actor)
-    if state is not State.INCOMING:
+    if relation is None or state is not State.INCOMING:  # no relation is State.NONE
         raise _refuse(action, state, other)
     return _set_status(relation, status)
 
 
 @transaction.atomic
-def contact_accept(*, actor, other) -> Contact:
+def contact_accept(*, actor: User, other: User) -> Contact:
     """Accept `other`'s pending request: friends (userA stays the requester)."""
     relation = _answer(action="accept", actor=actor, other=other, status=ContactStatus.FRIENDS)
     contact_accepted.send(sender=Contact, contact=relation, requester=other, accepter=actor)
@@ -207,13 +212,13 @@ def contact_accept(*, actor, other) -> Contact:
 
 
 @transaction.atomic
-def contact_reject(*, actor, other) -> Contact:
+def contact_reject(*, actor: User, other: User) -> Contact:
     """Decline `other`'s pending request: rejected (userA stays the requester)."""
     return _answer(action="reject", actor=actor, other=other, status=ContactStatus.REJECTED)
 
 
 @transaction.atomic
-def contact_block(*, actor, other) -> Contact:
+def contact_block(*, actor: User, other: User) -> Contact:
     """Block `other`, whatever stood between them, unless `other` blocked `actor` first."""
     blocked = _create_or_rewrite(
         action="block",
@@ -228,23 +233,23 @@ def contact_block(*, actor, other) -> Contact:
 
 
 @transaction.atomic
-def contact_unblock(*, actor, other) -> Contact:
+def contact_unblock(*, actor: User, other: User) -> Contact:
     """Lift a block `actor` made; answers the relation as it was removed."""
     _check_not_self(actor, other)
     relation = contact_between(user=actor, other=other, lock=True)
     state = state_of(relation, user=actor)
-    if state is not State.I_BLOCKED:
+    if relation is None or state is not State.I_BLOCKED:  # no relation is State.NONE
         raise _refuse("unblock", state, other)
     return _remove(relation)
 
 
 @transaction.atomic
-def contact_unadd(*, actor, other) -> Contact:
+def contact_unadd(*, actor: User, other: User) -> Contact:
     """End a friendship, cancel my request or clear a rejection I made; never lifts a block."""
     _check_not_self(actor, other)
     relation = contact_between(user=actor, other=other, lock=True)
     state = state_of(relation, user=actor)
-    if state not in {State.FRIENDS, State.OUTGOING, State.I_REJECTED}:
+    if relation is None or state not in {State.FRIENDS, State.OUTGOING, State.I_REJECTED}:  # None is State.NONE
         raise _refuse("unadd", state, other)
     if state is State.FRIENDS:
         # Former friends stop sharing calendars: invitations either way end, participants leave.
@@ -253,7 +258,7 @@ def contact_unadd(*, actor, other) -> Contact:
 
 
 @transaction.atomic
-def contact_remove(*, actor, other) -> Contact:
+def contact_remove(*, actor: User, other: User) -> Contact:
     """DELETE of a relation: unblock for the blocker, unadd for everything else."""
     relation = contact_between(user=actor, other=other, lock=True)
     if state_of(relation, user=actor) is State.I_BLOCKED:
@@ -270,7 +275,7 @@ _MOVES = {
 
 
 @transaction.atomic
-def contact_change_status(*, actor, other, status: int) -> Contact:
+def contact_change_status(*, actor: User, other: User, status: int) -> Contact:
     """PUT/PATCH of `status`: the same move as the matching action endpoint; no change is a no-op."""
     relation = contact_between(user=actor, other=other, lock=True)
     if relation is None:

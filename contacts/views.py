@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from accounts.current import current_user
 from accounts.serializers import UserSummarySerializer
 from contacts import openapi, selectors, services
 from contacts.models import Contact
@@ -25,7 +26,7 @@ class ContactViewSet(IdempotentWrites, viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Contact.objects.none()
-        return selectors.contacts_of(user=self.request.user)
+        return selectors.contacts_of(user=current_user(self.request))
 
     def get_serializer_class(self):
         if self.action in {"friends", "incoming", "outgoing", "blocked", "search"}:

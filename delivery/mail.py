@@ -14,6 +14,7 @@ import datetime
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,6 +23,9 @@ from django.utils import timezone
 from delivery import queue
 from delivery.models import Email, EmailStatus, has_verified_address
 from delivery.tasks import send_email
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # AUTH_USER_MODEL's class (delivery.models)
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +42,7 @@ class Attachment:
     method: str | None = None
 
 
-def _over_cap(*, to: str, sender) -> str | None:
+def _over_cap(*, to: str, sender: User | None) -> str | None:
     since = timezone.now() - CAP_WINDOW
     recent = Email.objects.filter(created_at__gte=since).exclude(status=EmailStatus.DROPPED)
     if recent.filter(to__iexact=to).count() >= settings.EMAIL_RECIPIENT_HOURLY_CAP:
@@ -52,11 +56,11 @@ def queue_email(
     *,
     key: str,
     kind: str,
-    recipient,
+    recipient: User,
     subject: str,
     body: str,
     attachments: Sequence[Attachment] = (),
-    sender=None,
+    sender: User | None = None,
     needs_verified_address: bool = True,
 ) -> Email | None:
     """Queue one message to `recipient`'s address; None when nothing was queued (see the module's rules)."""

@@ -8,13 +8,18 @@ sends nothing and a committed one is never lost, whatever happens to the worker 
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+if TYPE_CHECKING:
+    # The plugin's name for AUTH_USER_MODEL's class: delivery sits below accounts and cannot import it.
+    from django.contrib.auth.models import _User as User
 
-def has_verified_address(user) -> bool:
+
+def has_verified_address(user: User) -> bool:
     """True when `user` confirmed the address they have now (the user model's `email_verified`)."""
     return bool(user.email) and bool(getattr(user, "email_verified", False))
 

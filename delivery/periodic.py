@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,17 +19,20 @@ from django.utils import timezone
 from delivery import queue
 from delivery.models import PeriodicRun
 
+if TYPE_CHECKING:
+    from django_tasks.base import Task
+
 logger = logging.getLogger(__name__)
 
-_registered: dict[str, tuple[object, datetime.timedelta]] = {}
+_registered: dict[str, tuple[Task[[], Any], datetime.timedelta]] = {}
 
 
-def register(name: str, task, *, every: datetime.timedelta) -> None:
+def register(name: str, task: Task[[], Any], *, every: datetime.timedelta) -> None:
     """Run `task` (no arguments) every `every`, from the first worker start on."""
     _registered[name] = (task, every)
 
 
-def registered() -> dict[str, tuple[object, datetime.timedelta]]:
+def registered() -> dict[str, tuple[Task[[], Any], datetime.timedelta]]:
     return dict(_registered)
 
 

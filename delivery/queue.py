@@ -12,20 +12,23 @@ from __future__ import annotations
 import datetime
 import logging
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django_tasks_db import DatabaseBackend
 
+if TYPE_CHECKING:
+    from django_tasks.base import Task
+
 logger = logging.getLogger(__name__)
 
 
-def joins_transaction(task) -> bool:
+def joins_transaction(task: Task[Any, Any]) -> bool:
     """True when `task`'s backend stores tasks in this database (enqueueing is part of the transaction)."""
     return isinstance(task.get_backend(), DatabaseBackend)
 
 
-def enqueue(task, *args: Any, run_after: datetime.datetime | None = None, **kwargs: Any) -> None:
+def enqueue(task: Task[Any, Any], *args: Any, run_after: datetime.datetime | None = None, **kwargs: Any) -> None:
     """Enqueue `task(*args, **kwargs)` (not before `run_after`) as part of the current transaction."""
     if run_after is not None:
         task = task.using(run_after=run_after)
@@ -35,7 +38,7 @@ def enqueue(task, *args: Any, run_after: datetime.datetime | None = None, **kwar
         transaction.on_commit(partial(_enqueue_logged, task, args, kwargs), robust=True)
 
 
-def _enqueue_logged(task, args: tuple, kwargs: dict) -> None:
+def _enqueue_logged(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     try:
         task.enqueue(*args, **kwargs)
     except Exception:

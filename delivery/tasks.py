@@ -23,6 +23,7 @@ from email.mime.text import MIMEText
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -132,7 +133,7 @@ def _failed(email: Email, exc: BaseException) -> str:
     return "failed"
 
 
-def requeue(emails, *, fresh_attempts: bool = False) -> int:
+def requeue(emails: QuerySet[Email], *, fresh_attempts: bool = False) -> int:
     """Put outbox rows back in the queue now (the sweep, and `manage.py retry_emails`); returns how many.
 
     `fresh_attempts` starts the count of attempts again (a failed row retried by hand).

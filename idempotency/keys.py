@@ -24,6 +24,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -32,6 +33,7 @@ from django.http import HttpResponse, RawPostDataException
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from rest_framework import exceptions, status
+from rest_framework.request import Request
 
 from idempotency.models import IdempotencyKey
 
@@ -104,7 +106,7 @@ def _canonical_body(media_type: str, body: bytes) -> bytes:
     return body
 
 
-def _body(request) -> bytes:
+def _body(request: Request) -> bytes:
     django_request = getattr(request, "_request", request)
     try:
         return django_request.body
@@ -115,9 +117,11 @@ def _body(request) -> bytes:
         return json.dumps([fields, files]).encode()
 
 
-def fingerprint(request) -> str:
+def fingerprint(request: Request) -> str:
     """SHA-256 of the method, the path with its query string, the media type and the (canonical) body."""
     media_type = getattr(request, "_request", request).content_type.lower()
+    if request.method is None:  # pragma: no cover - only an HttpRequest made by hand has none
+        raise ValueError("a request without a method")
     digest = hashlib.sha256()
     for part in (request.method, request.get_full_path(), media_type):
         digest.update(part.encode("utf-8", "backslashreplace") + b"\n")
@@ -140,7 +144,7 @@ def _claim(*, user_id: int, key: str, method: str, path: str, fingerprint: str) 
     columns = ", ".join(q(c) for c in ("user_id", "key", "method", "path", "fingerprint", "created_at"))
     conflict = f"ON CONFLICT ({q('user_id')}, {q('key')}) DO NOTHING RETURNING {q('id')}"
     created_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    values = [user_id, key, method, path, fingerprint, created_at]
+    values: list[int | str | None] = [user_id, key, method, path, fingerprint, created_at]
     if connection.vendor == "postgresql":
         sql = (
             f"INSERT INTO {table} ({columns}) SELECT %s::bigint, %s, %s, %s, %s, %s::timestamptz "
@@ -157,7 +161,7 @@ def _claim(*, user_id: int, key: str, method: str, path: str, fingerprint: str) 
     return None if row is None else row[0]
 
 
-def _store_answer(record_id: int, response: HttpResponseBase) -> None:
+def _store_answer(record_id: int, response: HttpResponse) -> None:
     if hasattr(response, "render"):
         response.render()  # DRF renders late; a no-op when Django renders it again
     headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
@@ -193,7 +197,7 @@ class Attempt:
         """Store a final answer with the change and commit; roll back anything else."""
         try:
             if self.stores(response.status_code):
-                if response.streaming:
+                if not isinstance(response, HttpResponse):  # streaming (StreamingHttpResponse): no content
                     raise TypeError("a streaming answer cannot be stored for an Idempotency-Key")
                 _store_answer(self.record_id, response)
             else:
@@ -213,7 +217,7 @@ class Attempt:
         self.atomic.__exit__(*sys.exc_info())
 
 
-def begin(request) -> Attempt | None:
+def begin(request: Request) -> Attempt | None:
     """Start a write with an Idempotency-Key; None when there is no key to honour (no header, not a
     write, nobody signed in). Raises the 400, 409 or 422 to answer, or `Replay` with the stored answer."""
     raw = request.META.get(META_NAME)
@@ -221,22 +225,23 @@ def begin(request) -> Attempt | None:
         return None
     key = parse_key(raw)
     request_fingerprint = fingerprint(request)
-    claim = {
-        "user_id": request.user.pk,
-        "key": key,
-        "method": request.method,
-        "path": request.get_full_path(),
-        "fingerprint": request_fingerprint,
-    }
+    claim = partial(
+        _claim,
+        user_id=request.user.pk,
+        key=key,
+        method=request.method,
+        path=request.get_full_path(),
+        fingerprint=request_fingerprint,
+    )
     atomic = transaction.atomic()
     atomic.__enter__()
     try:
-        record_id = _claim(**claim)
+        record_id = claim()
         stored = None if record_id is not None else _stored(request.user.pk, key)
         if stored is not None and stored.created_at < timezone.now() - lifetime():
             # Past its lifetime and not purged yet: forgotten, as if it had been.
             IdempotencyKey.objects.filter(pk=stored.pk).delete()
-            record_id = _claim(**claim)
+            record_id = claim()
             stored = None if record_id is not None else _stored(request.user.pk, key)
     except BaseException:
         atomic.__exit__(*sys.exc_info())

@@ -7,12 +7,21 @@ leave it out: keys belong to a user, and those are safe to repeat or must not be
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import DatabaseError
 
 from idempotency import keys
 
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
 
-class IdempotentWrites:
+    _ViewBase = APIView  # the checker sees what the mixin is mixed into
+else:
+    _ViewBase = object
+
+
+class IdempotentWrites(_ViewBase):
     _idempotent_attempt: keys.Attempt | None = None
 
     def dispatch(self, request, *args, **kwargs):

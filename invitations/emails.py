@@ -12,6 +12,8 @@ from delivery.mail import queue_email
 def queue_reminder(invitation: Invitation) -> None:
     """Remind a pending invitee (loaded with invitee and calendar__creator) to answer."""
     calendar = invitation.calendar
+    if invitation.reminded_at is None:  # never: invitations.services.invitation_remind sets it first
+        raise ValueError("the invitation was never reminded")
     days = Day.objects.filter(calendar_id=calendar.pk).order_by("ranking")
     listed = "\n".join(f"    {day.date:%A} {day.date.day} {day.date:%B %Y} (choice {day.ranking})" for day in days)
     body = (

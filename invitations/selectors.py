@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 
 from calendars.access import Role
-from calendars.models import Calendar, Invitation
+from calendars.models import Invitation
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from calendars.access import ViewedCalendar
 
 
-def invitations_of_calendar(*, calendar: Calendar, user) -> QuerySet[Invitation]:
+def invitations_of_calendar(*, calendar: ViewedCalendar, user: User) -> QuerySet[Invitation]:
     """All invitations of a calendar (loaded by calendars.access) for its creator; only their own for anyone else."""
     invitations = Invitation.objects.filter(calendar=calendar).select_related("invitee", "inviter")
     if calendar.viewer_role < Role.CREATOR:
@@ -16,7 +22,7 @@ def invitations_of_calendar(*, calendar: Calendar, user) -> QuerySet[Invitation]
     return invitations.order_by("id")
 
 
-def invitation_inbox(*, user) -> QuerySet[Invitation]:
+def invitation_inbox(*, user: User) -> QuerySet[Invitation]:
     """Invitations addressed to the user across calendars, the latest invited first."""
     return (
         Invitation.objects.filter(invitee=user)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib.auth import get_user_model
 from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from calendars.models import REMIND_INTERVAL, Invitation
@@ -84,5 +84,8 @@ class InvitationReminderSerializer(serializers.ModelSerializer):
         fields = ["id", "invitee_username", "reminded_at", "next_reminder_at"]
         read_only_fields = fields
 
-    def get_next_reminder_at(self, invitation: Invitation) -> datetime.datetime:
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_next_reminder_at(self, invitation: Invitation) -> str:
+        if invitation.reminded_at is None:  # never: this answers a reminder just sent (invitation_remind sets it)
+            raise ValueError("the invitation was never reminded")
         return serializers.DateTimeField().to_representation(invitation.reminded_at + REMIND_INTERVAL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -30,6 +31,9 @@ from invitations import emails
 from invitations.signals import invitation_answered, invitation_created
 from oneonone.exceptions import Conflict
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 ALREADY_INVITED = "{username} is already invited to this calendar."
 INVITATIONS = "invitations"
 
@@ -39,7 +43,7 @@ def _remove_timeslots(*, calendar_id: int, owner_id: int) -> None:
 
 
 @transaction.atomic
-def invitation_create(*, calendar: Calendar, invitee) -> Invitation:
+def invitation_create(*, calendar: Calendar, invitee: User) -> Invitation:
     """Invite a friend of the calendar's creator; a rejected invitation is sent again (same row).
 
     Raises ValidationError (keyed `invitee_username`) for myself or a non-friend, ValidationError (a
@@ -178,7 +182,7 @@ def invitation_remind(*, invitation: Invitation) -> Invitation:
 
 
 @transaction.atomic
-def invitations_end_between(*, user_a, user_b) -> int:
+def invitations_end_between(*, user_a: User, user_b: User) -> int:
     """End every invitation between two users who stopped being friends or blocked each other.
 
     Invitations either way (a's calendars to b, b's calendars to a) are deleted, so an
@@ -201,6 +205,6 @@ def invitations_end_between(*, user_a, user_b) -> int:
     return deleted
 
 
-def end_invitations_on_severed_relation(sender, *, user_a, user_b, **kwargs) -> None:
+def end_invitations_on_severed_relation(sender: type[Contact], *, user_a: User, user_b: User, **kwargs: Any) -> None:
     """Receiver of contacts.signals.relation_severed: unfriending or blocking ends the invitations between them."""
     invitations_end_between(user_a=user_a, user_b=user_b)

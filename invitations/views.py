@@ -5,13 +5,16 @@ Who may do what to the calendar is decided by calendars.access; the API document
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.functional import cached_property
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.response import Response
 
+from accounts.current import current_user
 from calendars import access
 from calendars.access import Role
-from calendars.models import Calendar, Invitation
+from calendars.models import Invitation
 from idempotency.views import IdempotentWrites
 from invitations import openapi, selectors, services
 from invitations.filters import InboxFilter
@@ -23,6 +26,9 @@ from invitations.serializers import (
     InvitationSerializer,
 )
 
+if TYPE_CHECKING:
+    from calendars.access import ViewedCalendar
+
 
 @openapi.calendar_invitations
 @openapi.calendar_invitations_common
@@ -33,13 +39,13 @@ class CalendarInvitationViewSet(
     lookup_url_kwarg = "id"
 
     @cached_property
-    def calendar(self) -> Calendar:
-        return access.calendar_for(self.request.user, self.kwargs["calendar_id"])
+    def calendar(self) -> ViewedCalendar:
+        return access.calendar_for(current_user(self.request), self.kwargs["calendar_id"])
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Invitation.objects.none()
-        return selectors.invitations_of_calendar(calendar=self.calendar, user=self.request.user)
+        return selectors.invitations_of_calendar(calendar=self.calendar, user=current_user(self.request))
 
     def create(self, request, *args, **kwargs):
         access.require(self.calendar, Role.CREATOR, message="Only the calendar's creator can invite.")
@@ -82,4 +88,4 @@ class InvitationInboxView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Invitation.objects.none()
-        return selectors.invitation_inbox(user=self.request.user)
+        return selectors.invitation_inbox(user=current_user(self.request))

@@ -21,7 +21,7 @@ class IdConverter:
             raise ValueError("beyond the range of ids")  # Django tries the next pattern, then 404s
         return int(value)
 
-    def to_url(self, value) -> str:
+    def to_url(self, value: int | str) -> str:
         return str(int(value))
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -48,7 +49,7 @@ def _database_unavailable(exc: BaseException | None) -> bool:
     return isinstance(exc, (OperationalError, InterfaceError))
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus Django validation errors as 400 and a lost database as 503."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
@@ -81,11 +82,11 @@ def exception_handler(exc, context):
     return response
 
 
-def handler404(request, exception=None):
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse({"detail": "Not found."}, status=404)
 
 
-def handler500(request):
+def handler500(request: HttpRequest) -> JsonResponse:
     # Outside DRF views (middleware, plain Django views) a lost database still answers 503:
     # Django calls this handler while the exception is being handled.
     if _database_unavailable(sys.exc_info()[1]):
@@ -95,9 +96,9 @@ def handler500(request):
     return JsonResponse({"detail": "Internal server error."}, status=500)
 
 
-def handler400(request, exception=None):
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse({"detail": "Bad request."}, status=400)
 
 
-def handler403(request, exception=None):
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)

@@ -3,6 +3,9 @@ are a 400."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import IO, Any
+
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -11,7 +14,9 @@ class MultiPartParser(parsers.MultiPartParser):
     """Django's multipart parser reads a body that does not match its boundary as an empty form;
     a client that sent something must learn it was not understood, not see it ignored."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> parsers.DataAndFiles[Any, Any]:
         result = super().parse(stream, media_type, parser_context)
         request = (parser_context or {}).get("request")
         length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
@@ -29,7 +34,9 @@ MAX_JSON_DEPTH = 32
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser; a body nested over MAX_JSON_DEPTH levels is a 400, not a RecursionError (500)."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
@@ -39,7 +46,7 @@ class JSONParser(parsers.JSONParser):
         return data
 
 
-def _depth_exceeds(data, limit: int) -> bool:
+def _depth_exceeds(data: object, limit: int) -> bool:
     # Iterative, so that measuring the depth cannot itself recurse too deep.
     stack = [(data, 1)]
     while stack:

@@ -9,6 +9,11 @@ the code never answers, or one answered but not declared, shows up there.
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework.request import Request
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorDetail"}
 VALIDATION_REF = {"$ref": "#/components/schemas/ValidationErrorBody"}
@@ -252,7 +257,9 @@ def _document_idempotency_key(operation: dict) -> None:
     responses.update({"400": invalid, "409": conflict, "422": copy.deepcopy(KEY_REUSED)})
 
 
-def add_error_responses(result, generator, request, public):
+def add_error_responses(
+    result: dict[str, Any], generator: SchemaGenerator, request: Request | None, public: bool
+) -> dict[str, Any]:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     _require_non_blank(schemas, _sent(result.get("paths", {}), schemas))
     _add_links(result.get("paths", {}))

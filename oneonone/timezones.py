@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 from zoneinfo import available_timezones
 
 from rest_framework import serializers
@@ -22,11 +23,11 @@ class TimeZoneField(serializers.CharField):
 
     default_error_messages = {"unknown": "Unknown time zone {value!r}; use an IANA name such as Europe/Berlin."}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
 
-    def run_validation(self, data=serializers.empty):
+    def run_validation(self, data: Any = serializers.empty) -> Any:
         # After the CharField checks (blank, null, length), so those keep their usual messages.
         value = super().run_validation(data)
         if value is serializers.empty or value is None or value == "":

@@ -1,6 +1,7 @@
 """Project-level views: the API root and the health check."""
 
 import hmac
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -163,7 +164,7 @@ class HealthView(APIView):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-        body = {"status": "ok", "database": "ok"}
+        body: dict[str, Any] = {"status": "ok", "database": "ok"}
         if detail == "1" and self._may_see_details(request):
             body["details"] = health.details()
         return Response(body, status=status.HTTP_200_OK)

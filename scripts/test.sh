@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set everything up and run every stage: lint, migrations, schema validation, the tests on SQLite
+# Set everything up and run every stage: lint, types, migrations, schema validation, the tests on SQLite
 # and on a throwaway PostgreSQL, then the end-to-end stories (stories/README.md). A failing stage
 # does not stop the others; a table of every stage with its result and time comes last, and the
 # exit status is non-zero if any stage failed.
@@ -91,6 +91,7 @@ pytest_on_postgres() {
 }
 
 stage ruff lint
+stage mypy .venv/bin/mypy
 stage migrations .venv/bin/python manage.py makemigrations --check --dry-run
 stage schema .venv/bin/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 stage pytest-sqlite .venv/bin/pytest -q -p no:cacheprovider "$@"

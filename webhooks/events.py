@@ -8,18 +8,22 @@ another call; docs/webhooks.md shows every payload, tests/test_webhooks.py holds
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
 
-from calendars.models import Calendar, Day
+from calendars.models import Calendar, Day, Invitation
 from calendars.serializers import finalized_body
-from contacts.models import ContactStatus
+from contacts.models import Contact, ContactStatus
 from webhooks.models import EventType
 from webhooks.services import queue_event
 
+if TYPE_CHECKING:
+    from accounts.models import User
 
-def _user(user) -> dict[str, Any]:
+
+def _user(user: User) -> dict[str, Any]:
     return {"id": user.pk, "username": user.username}
 
 
@@ -32,11 +36,11 @@ def _calendar(calendar: Calendar) -> dict[str, Any]:
     }
 
 
-def _members(calendar: Calendar, participants) -> list[int]:
+def _members(calendar: Calendar, participants: Iterable[User]) -> list[int]:
     return [calendar.creator_id, *(user.pk for user in participants)]
 
 
-def invitation_created(sender, *, invitation, **kwargs) -> None:
+def invitation_created(sender: type[Invitation], *, invitation: Invitation, **kwargs: Any) -> None:
     """To the invitee: the invitation, the calendar with its candidate days, who invited them."""
 
     def build() -> dict[str, Any]:
@@ -59,7 +63,7 @@ def invitation_created(sender, *, invitation, **kwargs) -> None:
     queue_event(EventType.INVITATION_CREATED, owners=[invitation.invitee_id], build=build)
 
 
-def invitation_answered(sender, *, invitation, previous: str, **kwargs) -> None:
+def invitation_answered(sender: type[Invitation], *, invitation: Invitation, previous: str, **kwargs: Any) -> None:
     """To the creator: the new and the previous answer, and who gave it."""
 
     def build() -> dict[str, Any]:
@@ -72,7 +76,9 @@ def invitation_answered(sender, *, invitation, previous: str, **kwargs) -> None:
     queue_event(EventType.INVITATION_ANSWERED, owners=[invitation.calendar.creator_id], build=build)
 
 
-def calendar_finalized(sender, *, calendar: Calendar, participants, **kwargs) -> None:
+def calendar_finalized(
+    sender: type[Calendar], *, calendar: Calendar, participants: Iterable[User], **kwargs: Any
+) -> None:
     """To every member (creator and participants): the fixed meeting and who takes part."""
 
     def build() -> dict[str, Any]:
@@ -85,7 +91,9 @@ def calendar_finalized(sender, *, calendar: Calendar, participants, **kwargs) ->
     queue_event(EventType.CALENDAR_FINALIZED, owners=_members(calendar, participants), build=build)
 
 
-def calendar_unfinalized(sender, *, calendar: Calendar, participants, deleted: bool, **kwargs) -> None:
+def calendar_unfinalized(
+    sender: type[Calendar], *, calendar: Calendar, participants: Iterable[User], deleted: bool, **kwargs: Any
+) -> None:
     """To every member: the meeting that is off, and whether the calendar itself is gone."""
 
     def build() -> dict[str, Any]:
@@ -99,7 +107,9 @@ def calendar_unfinalized(sender, *, calendar: Calendar, participants, deleted: b
     queue_event(EventType.CALENDAR_UNFINALIZED, owners=_members(calendar, participants), build=build)
 
 
-def contact_requested(sender, *, contact, requester, recipient, **kwargs) -> None:
+def contact_requested(
+    sender: type[Contact], *, contact: Contact, requester: User, recipient: User, **kwargs: Any
+) -> None:
     """To the one asked: who asks, and the relation to accept (POST /contacts/accept/)."""
 
     def build() -> dict[str, Any]:
@@ -112,7 +122,9 @@ def contact_requested(sender, *, contact, requester, recipient, **kwargs) -> Non
     queue_event(EventType.CONTACT_REQUESTED, owners=[recipient.pk], build=build)
 
 
-def contact_accepted(sender, *, contact, requester, accepter, **kwargs) -> None:
+def contact_accepted(
+    sender: type[Contact], *, contact: Contact, requester: User, accepter: User, **kwargs: Any
+) -> None:
     """To the one who asked: who accepted; they are friends now."""
 
     def build() -> dict[str, Any]:

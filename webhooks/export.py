@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from webhooks.selectors import endpoints_of
 from webhooks.serializers import WebhookSerializer
 
+if TYPE_CHECKING:
+    from accounts.models import User
 
-def webhooks(user) -> list[dict[str, Any]]:
-    return WebhookSerializer(endpoints_of(user=user), many=True).data
+
+def webhooks(user: User) -> list[dict[str, Any]]:
+    # djangorestframework-stubs gap: many=True makes a ListSerializer, whose .data is a list, not a ReturnDict.
+    return WebhookSerializer(endpoints_of(user=user), many=True).data  # type: ignore[return-value]
 
 
 def register_sections() -> None:

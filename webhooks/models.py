@@ -12,12 +12,17 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from collections.abc import Iterable
 from functools import reduce
 from operator import or_
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MAX_ENDPOINTS_PER_USER = 10
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix, not a secret)
@@ -50,11 +55,11 @@ def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-class EndpointQuerySet(models.QuerySet):
-    def owned_by(self, user) -> EndpointQuerySet:
+class EndpointQuerySet(models.QuerySet["Endpoint"]):
+    def owned_by(self, user: User) -> EndpointQuerySet:
         return self.filter(owner=user)
 
-    def listening(self, event: str, *, owners) -> EndpointQuerySet:
+    def listening(self, event: str, *, owners: Iterable[int]) -> EndpointQuerySet:
         """Active endpoints of `owners` (user ids) subscribed to `event`."""
         return self.filter(owner_id__in=owners, active=True, **{EVENT_FIELDS[EventType(event)]: True})
 
@@ -120,7 +125,7 @@ class Endpoint(models.Model):
     def events(self) -> list[str]:
         return [event.value for event, field in EVENT_FIELDS.items() if getattr(self, field)]
 
-    def set_events(self, events) -> None:
+    def set_events(self, events: Iterable[str]) -> None:
         for event, field in EVENT_FIELDS.items():
             setattr(self, field, event.value in set(events))
 

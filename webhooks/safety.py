@@ -90,8 +90,8 @@ def refusal(ip: IPAddress) -> str | None:
         # A NAT64 gateway passes it on to the IPv4 address inside (64:ff9b::/96 itself counts as reserved).
         inner = refusal(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
         return f"{inner} (inside {ip})" if inner else None
-    for inner in _embedded_ipv4(ip):
-        reason = refusal(inner)
+    for embedded in _embedded_ipv4(ip):
+        reason = refusal(embedded)
         if reason:
             return f"{reason} (inside {ip})"
     if ip.is_unspecified:

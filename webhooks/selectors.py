@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Prefetch, QuerySet
 
 from webhooks.models import Delivery, DeliveryAttempt, Endpoint
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # How many of a delivery's attempts its entry in the list shows (the latest).
 RECENT_ATTEMPTS = 10
 
 
-def endpoints_of(*, user) -> QuerySet[Endpoint]:
+def endpoints_of(*, user: User) -> QuerySet[Endpoint]:
     """The user's endpoints, oldest first."""
     return Endpoint.objects.owned_by(user).order_by("id")
 

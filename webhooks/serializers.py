@@ -151,4 +151,5 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
     @extend_schema_field(WebhookAttemptSerializer(many=True))
     def get_recent_attempts(self, delivery: Delivery) -> list[dict]:
         attempts = delivery.attempt_log.all()[:RECENT_ATTEMPTS]  # prefetched by webhooks.selectors
-        return WebhookAttemptSerializer(attempts, many=True).data
+        # djangorestframework-stubs gap: many=True makes a ListSerializer, whose .data is a list, not a ReturnDict.
+        return WebhookAttemptSerializer(attempts, many=True).data  # type: ignore[return-value]

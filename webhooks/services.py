@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -25,6 +25,9 @@ from oneonone.exceptions import Conflict
 from webhooks.models import MAX_ENDPOINTS_PER_USER, Delivery, Endpoint, new_secret
 from webhooks.tasks import deliver
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 ENDPOINTS_FULL = f"You have {MAX_ENDPOINTS_PER_USER} webhooks, the most allowed; delete one first."
 RACE_LOST = "Another webhook was registered at the same moment; try again."
 
@@ -34,7 +37,9 @@ def _timestamp(moment: datetime.datetime) -> str:
 
 
 @transaction.atomic
-def endpoint_create(*, owner, url: str, events: Iterable[str], description: str = "", active: bool = True) -> Endpoint:
+def endpoint_create(
+    *, owner: User, url: str, events: Iterable[str], description: str = "", active: bool = True
+) -> Endpoint:
     """Register an endpoint of `owner` with a fresh secret; 400 when they have MAX_ENDPOINTS_PER_USER already.
 
     Each endpoint takes the lowest free slot of its owner; the unique (owner, slot) constraint and the

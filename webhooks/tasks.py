@@ -24,7 +24,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -169,7 +169,7 @@ def _disable(endpoint_id: int, *, reason: str) -> None:
     )
 
 
-def requeue(deliveries, *, fresh_window: bool = False) -> int:
+def requeue(deliveries: QuerySet[Delivery], *, fresh_window: bool = False) -> int:
     """Put deliveries back in the queue now (the sweep, and a retry by hand in the admin); returns how many.
 
     `fresh_window` gives a failed delivery another WEBHOOK_RETRY_WINDOW_SECONDS of retries.

@@ -9,6 +9,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.current import current_user
 from idempotency.views import IdempotentWrites
 from webhooks import openapi, selectors, services
 from webhooks.models import Endpoint
@@ -30,7 +31,7 @@ class WebhookViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Endpoint.objects.none()
-        return selectors.endpoints_of(user=self.request.user)
+        return selectors.endpoints_of(user=current_user(self.request))
 
     def create(self, request, *args, **kwargs):
         serializer = WebhookSerializer(data=request.data, context={"request": request})

@@ -32,7 +32,7 @@ FRIENDS = [("alice", "bob"), ("alice", "carol"), ("alice", "dave"), ("bob", "car
 REQUESTS = [("erin", "alice")]  # a friend request alice has not answered yet
 
 # (creator, title, description, days: (days from today, ranking), invitations: {username: answer or None})
-CALENDARS = [
+CALENDARS: list[tuple[str, str, str, list[tuple[int, int]], dict[str, str | None]]] = [
     (
         "alice",
         "Quarterly planning",
@@ -51,7 +51,7 @@ CALENDARS = [
 # Answers to "Quarterly planning" close this long after the demo is seeded (dave has not answered yet).
 DEADLINES = {"Quarterly planning": datetime.timedelta(days=2)}
 # (calendar title, username, index of the day, start, end[, preference, "yes" when left out])
-AVAILABILITY = [
+AVAILABILITY: list[tuple[str, str, int, str, str] | tuple[str, str, int, str, str, str]] = [
     ("Quarterly planning", "alice", 0, "09:00", "12:00"),
     ("Quarterly planning", "alice", 0, "14:00", "17:00"),
     ("Quarterly planning", "alice", 1, "10:00", "16:00"),
@@ -199,9 +199,9 @@ class Command(BaseCommand):
             )
         for title, _day_index, start, end in FINALIZED:
             calendar = calendars[title]
+            date, _start, _end = calendar.finalized_meeting()
             self.stdout.write(
-                f"Finalized: {title!r} on {calendar.finalized_date.isoformat()} {start}-{end} "
-                f"(GET /calendars/{calendar.pk}/ics/)"
+                f"Finalized: {title!r} on {date.isoformat()} {start}-{end} (GET /calendars/{calendar.pk}/ics/)"
             )
         self.stdout.write(
             f"Admin: /admin/ as {ADMIN_USERNAME!r} with password {admin_password!r} (shown only now; "
