@@ -480,6 +480,24 @@ class TestCost:
         assert sorted(extra) == ["INSERT", "RELEASE", "SAVEPOINT", "UPDATE"]
 
 
+class TestClaim:
+    def test_the_sqlite_statement_claims_once(self, alice, monkeypatch):
+        """SQLite's claim (a plain INSERT ... ON CONFLICT DO NOTHING RETURNING) is valid PostgreSQL too: held
+        here on whichever database runs the tests, so the PostgreSQL runs check it as well."""
+        monkeypatch.setattr(connection, "vendor", "sqlite")
+        claim = {"user_id": alice.pk, "key": KEY, "method": "POST", "path": "/calendars/", "fingerprint": "f" * 64}
+        first = keys._claim(**claim)
+        assert first == IdempotencyKey.objects.get(user=alice, key=KEY).pk
+        assert keys._claim(**claim) is None
+        assert IdempotencyKey.objects.count() == 1
+
+    def test_another_database_is_refused(self, alice, monkeypatch):
+        monkeypatch.setattr(connection, "vendor", "oracle")
+        claim = {"user_id": alice.pk, "key": KEY, "method": "POST", "path": "/calendars/", "fingerprint": "f" * 64}
+        with pytest.raises(NotImplementedError, match=r"^Idempotency-Key is not implemented for oracle$"):
+            keys._claim(**claim)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class TestConcurrentPostgres:
