@@ -17,6 +17,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection, transaction
+from django.http import StreamingHttpResponse
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -490,6 +491,25 @@ class TestClaim:
         assert first == IdempotencyKey.objects.get(user=alice, key=KEY).pk
         assert keys._claim(**claim) is None
         assert IdempotencyKey.objects.count() == 1
+
+    @pytest.mark.parametrize(
+        ("status_code", "stored"),
+        [(199, False), (200, True), (201, True), (404, True), (409, False), (499, True), (500, False), (503, False)],
+    )
+    def test_which_answers_are_final(self, status_code, stored):
+        assert keys.Attempt(record_id=0, atomic=transaction.atomic()).stores(status_code) is stored
+        failed = keys.Attempt(record_id=0, atomic=transaction.atomic(), database_error=True)
+        assert failed.stores(status_code) is False
+
+    def test_a_streaming_answer_is_refused_and_rolled_back(self, alice):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        claim = {"user_id": alice.pk, "key": KEY, "method": "GET", "path": "/", "fingerprint": "f" * 64}
+        attempt = keys.Attempt(record_id=keys._claim(**claim), atomic=atomic)
+        message = r"^a streaming answer cannot be stored for an Idempotency-Key$"
+        with pytest.raises(TypeError, match=message):
+            attempt.finish(StreamingHttpResponse(iter([b"x"])))
+        assert not IdempotencyKey.objects.exists()
 
     def test_another_database_is_refused(self, alice, monkeypatch):
         monkeypatch.setattr(connection, "vendor", "oracle")
