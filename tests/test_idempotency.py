@@ -265,6 +265,19 @@ class TestFingerprint:
         assert keys._body(request) == json.dumps(expected).encode()
         assert keys._body(Request(request)) == json.dumps(expected).encode()
 
+    def test_text_that_is_not_unicode_is_escaped_not_an_error(self):
+        # A lone surrogate (text decoded with surrogateescape by hand) cannot be UTF-8; it is hashed escaped.
+        request = RequestFactory().post("/calendars/", b"", content_type="text/plain")
+        request.content_type = "text/\udcff"
+        digest = hashlib.sha256(b"POST\n/calendars/\ntext/\\udcff\n")
+        assert keys.fingerprint(request) == digest.hexdigest()
+
+    def test_a_request_without_a_method_is_refused(self):
+        request = RequestFactory().post("/calendars/", b"", content_type="text/plain")
+        request.method = None
+        with pytest.raises(ValueError, match=r"^a request without a method$"):
+            keys.fingerprint(request)
+
 
 class TestRefused:
     def test_another_body_with_the_key_is_422_and_nothing_is_done(self, alice):
