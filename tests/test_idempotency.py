@@ -406,6 +406,16 @@ class TestLifetime:
         assert Calendar.objects.count() == 2
         assert IdempotencyKey.objects.count() == 1
 
+    def test_a_key_exactly_24_hours_old_is_still_held(self, alice, time_machine):
+        time_machine.move_to(datetime.datetime(2030, 1, 1, 9, tzinfo=datetime.UTC), tick=False)
+        client = client_for(alice)
+        first = client.post("/calendars/", LUNCH, format="json", **keyed())
+        assert first.status_code == 201
+        time_machine.shift(datetime.timedelta(hours=24))
+        client = client_for(alice)  # a token of the day
+        assert_replay_of(first, client.post("/calendars/", LUNCH, format="json", **keyed()))
+        assert Calendar.objects.count() == 1
+
     def test_the_periodic_task_deletes_the_old_keys_only(self, alice):
         client = client_for(alice)
         for key in ("old", "young"):
@@ -495,6 +505,14 @@ class TestCost:
 
 
 class TestClaim:
+    def test_a_key_on_a_read_is_ignored(self, alice):
+        client = client_for(alice)
+        for _ in range(2):
+            answer = client.get("/calendars/", **keyed())
+            assert answer.status_code == 200
+            assert "Idempotent-Replayed" not in answer.headers
+        assert not IdempotencyKey.objects.exists()
+
     def test_the_sqlite_statement_claims_once(self, alice, monkeypatch):
         """SQLite's claim (a plain INSERT ... ON CONFLICT DO NOTHING RETURNING) is valid PostgreSQL too: held
         here on whichever database runs the tests, so the PostgreSQL runs check it as well."""
@@ -547,6 +565,21 @@ class TestConcurrentPostgres:
         assert (Calendar.objects.count(), IdempotencyKey.objects.count()) == (0, 0)
         later = client.post("/calendars/", LUNCH, format="json", **keyed())
         assert later.status_code == 201
+
+    def test_an_old_key_found_while_another_request_holds_it_is_left_as_it_was(self):
+        alice = UserFactory(username="alice")
+        client = client_for(alice)
+        assert client.post("/calendars/", LUNCH, format="json", **keyed()).status_code == 201
+        old = timezone.now() - datetime.timedelta(hours=25)
+        IdempotencyKey.objects.update(created_at=old)
+        # The other request (the test) holds the key's lock: the old row is not this one's to forget.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [keys._lock_id(alice.pk, KEY)])
+            (answer,) = run_together(lambda: client.post("/calendars/", LUNCH, format="json", **keyed()))
+        assert answer.status_code == 409
+        assert answer.json() == IN_USE
+        assert list(IdempotencyKey.objects.values_list("created_at", flat=True)) == [old]
+        assert Calendar.objects.count() == 1
 
 
 @pytest.mark.concurrent
