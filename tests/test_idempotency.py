@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,7 +37,7 @@ from idempotency.models import IdempotencyKey
 from idempotency.views import IdempotentWrites
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, UserFactory, make_friends
-from tests.support import run_together
+from tests.support import run_together, start_together
 
 KEY = "3c0e9a2e-0d7b-4c1e-9a55-6a2f1b7d9e10"
 LUNCH = {"title": "Lunch", "days": [{"date": "2030-01-02", "ranking": 1}]}
@@ -400,8 +401,13 @@ class TestLifetime:
         client = client_for(alice)
         assert client.post("/calendars/", LUNCH, format="json", **keyed()).status_code == 201
         IdempotencyKey.objects.update(created_at=timezone.now() - datetime.timedelta(hours=24, seconds=1))
-        again = client.post("/calendars/", LUNCH, format="json", **keyed())
+        with CaptureQueriesContext(connection) as queries:
+            again = client.post("/calendars/", LUNCH, format="json", **keyed())
         assert again.status_code == 201
+        # The claim, the old row read and forgotten, the claim again and the answer: nothing read twice.
+        table = IdempotencyKey._meta.db_table
+        on_keys = [q["sql"].split()[0] for q in queries if table in q["sql"]]
+        assert on_keys == ["INSERT", "SELECT", "DELETE", "INSERT", "UPDATE"]
         assert "Idempotent-Replayed" not in again.headers
         assert Calendar.objects.count() == 2
         assert IdempotencyKey.objects.count() == 1
@@ -580,6 +586,31 @@ class TestConcurrentPostgres:
         assert answer.json() == IN_USE
         assert list(IdempotencyKey.objects.values_list("created_at", flat=True)) == [old]
         assert Calendar.objects.count() == 1
+
+    def test_an_old_key_another_request_renews_meanwhile_replays_its_answer(self):
+        alice = UserFactory(username="alice")
+        client = client_for(alice)
+        first = client.post("/calendars/", LUNCH, format="json", **keyed())
+        assert first.status_code == 201
+        row = IdempotencyKey.objects.get()
+        IdempotencyKey.objects.update(created_at=timezone.now() - datetime.timedelta(hours=25))
+        # The other request (the test) holds the key's lock and forgets the old row first; this one finds
+        # the old row, waits to forget it too, and claims again once the other has stored its answer.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [keys._lock_id(alice.pk, KEY)])
+            IdempotencyKey.objects.filter(pk=row.pk).delete()
+            answers = start_together(lambda: client.post("/calendars/", LUNCH, format="json", **keyed()))
+            deadline = time.monotonic() + 10
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            while cursor.fetchone()[0] < 1:
+                assert time.monotonic() < deadline, "the request never waited for the old row"
+                time.sleep(0.02)
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            row.pk, row.created_at = None, timezone.now()
+            row.save()  # the other request's answer, stored with its commit
+        (answer,) = answers.join(timeout=30)
+        assert_replay_of(first, answer)
+        assert (Calendar.objects.count(), IdempotencyKey.objects.count()) == (1, 1)
 
 
 @pytest.mark.concurrent
