@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from calendars.models import Calendar, Invitation, TimeSlot
 from contacts.models import ContactStatus
+from invitations import services as invitation_services
 from invitations.services import invitations_end_between
+from oneonone.exceptions import Conflict
 from tests.conftest import client_for
 from tests.factories import (
     CalendarFactory,
@@ -285,6 +287,15 @@ def slots_of(user, calendar: Calendar) -> int:
 
 
 class TestAnswer:
+    def test_an_answer_after_a_rejection_is_refused_by_the_service(self, calendar, friend):
+        # Through the API a rejected invitee no longer sees the calendar (404); an answer already past that
+        # check when the rejection committed meets the service's own refusal.
+        invitation = InvitationFactory(calendar=calendar, invitee=friend, status="rejected")
+        with pytest.raises(Conflict) as refused:
+            invitation_services.invitation_answer(invitation=invitation, status="accepted")
+        assert refused.value.detail == "You rejected this invitation; the creator can invite you again."
+        assert Invitation.objects.get(pk=invitation.pk).status == "rejected"
+
     def test_accept(self, other_client, calendar, friend):
         invitation = InvitationFactory(calendar=calendar, invitee=friend)
         response = other_client.put(url(calendar.id, invitation.id), {"status": "accepted"})
