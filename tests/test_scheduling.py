@@ -18,6 +18,8 @@ from calendars.scheduling import (
     ReasonCode,
     Slot,
     Suggestion,
+    _time,
+    _us,
     in_zone,
     place_meeting,
     suggest_meeting_times,
@@ -835,3 +837,11 @@ def test_matches_brute_force_on_random_inputs():
     assert non_empty > 300
     assert with_if_need_be > 100
     assert tie_broken_by_yes > 20
+
+
+def test_the_wall_clock_arithmetic_keeps_microseconds():
+    # Slots are TimeFields: one saved through the ORM may carry microseconds, and must come back whole.
+    t = time(13, 45, 30, 250_000)
+    assert _us(t) == ((13 * 60 + 45) * 60 + 30) * 1_000_000 + 250_000
+    assert _time(_us(t)) == t
+    assert _time(_us(time(23, 59, 59, 999_999))) == time(23, 59, 59, 999_999)
