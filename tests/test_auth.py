@@ -6,8 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from accounts import services as account_services
+from accounts.models import EmailVerification
 from accounts.throttles import AuthRateThrottle, RegisterRateThrottle
 from tests.factories import PASSWORD, UserFactory
 
@@ -114,6 +117,21 @@ class TestRegister:
         monkeypatch.setattr(RegisterRateThrottle, "THROTTLE_RATES", {"register": "2/hour"})
         codes = [register(api_client, username=f"u{i}").status_code for i in range(3)]
         assert codes == [201, 201, 429]
+
+
+class TestRegisterService:
+    def test_a_name_taken_meanwhile_is_the_400_on_the_username(self):
+        # The view's check runs first; two registrations at once meet the unique constraint instead.
+        account_services.user_register(username="alice", password=PASSWORD)
+        with pytest.raises(ValidationError) as refused:
+            account_services.user_register(username="alice", password=PASSWORD)
+        assert refused.value.detail == {"username": ["A user with that username already exists."]}
+        assert get_user_model().objects.filter(username="alice").count() == 1
+
+    def test_without_an_address_nothing_is_sent(self):
+        user = account_services.user_register(username="bob", password=PASSWORD)
+        assert user.email == ""
+        assert not EmailVerification.objects.exists()
 
 
 class TestLogin:
