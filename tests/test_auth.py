@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.exceptions import ValidationError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts import services as account_services
@@ -132,6 +133,19 @@ class TestRegisterService:
         user = account_services.user_register(username="bob", password=PASSWORD)
         assert user.email == ""
         assert not EmailVerification.objects.exists()
+
+
+class TestRevokeService:
+    def test_only_this_users_live_tokens_are_blacklisted_and_counted(self):
+        alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+        first = RefreshToken.for_user(alice)
+        RefreshToken.for_user(alice)
+        RefreshToken.for_user(bob)
+        first.blacklist()
+        assert account_services.tokens_revoke(user=alice) == 1
+        assert BlacklistedToken.objects.filter(token__user=alice).count() == 2
+        assert not BlacklistedToken.objects.filter(token__user=bob).exists()
+        assert account_services.tokens_revoke(user=alice) == 0
 
 
 class TestLogin:
