@@ -96,6 +96,7 @@ stage migrations .venv/bin/python manage.py makemigrations --check --dry-run
 stage schema .venv/bin/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 stage pytest-sqlite .venv/bin/pytest -q -p no:cacheprovider "$@"
 stage pytest-postgres pytest_on_postgres "$@"
+stage mutation-sample scripts/ci/mutation_sample.sh
 stage fuzz env FUZZ_MAX_TIME=240 scripts/ci/fuzz.sh
 stage fuzz-sqlite env FUZZ_DATABASE=sqlite FUZZ_MAX_TIME=240 scripts/ci/fuzz.sh
 stage outage scripts/ci/db_outage.sh

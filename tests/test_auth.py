@@ -6,8 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from rest_framework.exceptions import ValidationError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from accounts import services as account_services
+from accounts.models import EmailVerification
 from accounts.throttles import AuthRateThrottle, RegisterRateThrottle
 from tests.factories import PASSWORD, UserFactory
 
@@ -52,6 +56,9 @@ class TestRegister:
             )
         )
         assert response.status_code == 201
+        user = User.objects.get(username="dora")
+        assert response.json() == {"id": user.id, "username": "dora", "email": "dora@example.com"}
+        assert user.check_password(GOOD["password"])
 
     def test_mismatched_passwords(self, api_client):
         response = register(api_client, password2="something-else-9")
@@ -111,6 +118,34 @@ class TestRegister:
         monkeypatch.setattr(RegisterRateThrottle, "THROTTLE_RATES", {"register": "2/hour"})
         codes = [register(api_client, username=f"u{i}").status_code for i in range(3)]
         assert codes == [201, 201, 429]
+
+
+class TestRegisterService:
+    def test_a_name_taken_meanwhile_is_the_400_on_the_username(self):
+        # The view's check runs first; two registrations at once meet the unique constraint instead.
+        account_services.user_register(username="alice", password=PASSWORD)
+        with pytest.raises(ValidationError) as refused:
+            account_services.user_register(username="alice", password=PASSWORD)
+        assert refused.value.detail == {"username": ["A user with that username already exists."]}
+        assert get_user_model().objects.filter(username="alice").count() == 1
+
+    def test_without_an_address_nothing_is_sent(self):
+        user = account_services.user_register(username="bob", password=PASSWORD)
+        assert user.email == ""
+        assert not EmailVerification.objects.exists()
+
+
+class TestRevokeService:
+    def test_only_this_users_live_tokens_are_blacklisted_and_counted(self):
+        alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+        first = RefreshToken.for_user(alice)
+        RefreshToken.for_user(alice)
+        RefreshToken.for_user(bob)
+        first.blacklist()
+        assert account_services.tokens_revoke(user=alice) == 1
+        assert BlacklistedToken.objects.filter(token__user=alice).count() == 2
+        assert not BlacklistedToken.objects.filter(token__user=bob).exists()
+        assert account_services.tokens_revoke(user=alice) == 0
 
 
 class TestLogin:

@@ -43,6 +43,16 @@ def rows(day: GridDay) -> list[tuple]:
 # Hand-computed cases -------------------------------------------------------------------------------------------
 
 
+def test_names_are_listed_in_username_order_whatever_their_case():
+    (day,) = grid(
+        [slot("carol", "09:00", "10:00"), slot("Bob", "09:00", "10:00"), slot("ann", "09:00", "10:00", MAYBE)],
+        members=("carol", "Bob", "ann", "Dave"),
+    )
+    assert rows(day) == [("09:00", "10:00", ("Bob", "carol"), ("ann",))]
+    (day,) = grid([slot(name, "09:00", "10:00") for name in ("carol", "Bob", "ann")], members=("carol", "Bob", "ann"))
+    assert rows(day) == [("09:00", "10:00", ("ann", "Bob", "carol"), ())]
+
+
 def test_stretches_with_the_same_people_and_preferences():
     (day,) = grid(
         [

@@ -525,6 +525,41 @@ class TestUpdate:
         assert [(d["id"], d["ranking"]) for d in response.json()["days"]] == [(a.pk, 2), (b.pk, 1)]
         assert TimeSlot.objects.filter(day=a).count() == 1
 
+    def test_days_moved_off_values_the_others_still_hold(self, user, auth_client):
+        # x (the older row) moves off ranking 2, y off ranking 1 and off the first date there is (a day kept
+        # from before the window of dates): each is parked on a value neither holds nor wants on the way.
+        calendar = CalendarFactory(creator=user)
+        x = DayFactory(calendar=calendar, date=datetime.date(2030, 1, 2), ranking=2)
+        y = DayFactory(calendar=calendar, date=datetime.date.min, ranking=1)
+        days = [
+            {"id": x.pk, "date": "2030-01-03", "ranking": 3},
+            {"id": y.pk, "date": "2030-01-04", "ranking": 4},
+        ]
+        response = self.put(auth_client, calendar, days)
+        assert response.status_code == 200
+        assert sorted(calendar.days.values_list("pk", "date", "ranking")) == [
+            (x.pk, datetime.date(2030, 1, 3), 3),
+            (y.pk, datetime.date(2030, 1, 4), 4),
+        ]
+
+    def test_what_the_database_refuses_after_the_checks_is_a_400(self, user, auth_client, monkeypatch):
+        # A concurrent edit can slip past the checks; the unique constraints then refuse, and the answer is the
+        # 400 of those constraints with nothing changed, not a 500.
+        calendar = make_calendar(user, days=1, slots=0)
+        (day,) = calendar.days.all()
+
+        def refused(*args, **kwargs):
+            raise IntegrityError("calendars_day unique")
+
+        monkeypatch.setattr(Day.objects, "bulk_create", refused)
+        days = [{"id": day.pk, "date": day.date.isoformat(), "ranking": 1}, {"date": "2030-02-01", "ranking": 2}]
+        response = self.put(auth_client, calendar, days)
+        assert (response.status_code, response.json()) == (
+            400,
+            {"days": {"non_field_errors": ["Two days of this calendar would share a date or a ranking."]}},
+        )
+        assert list(calendar.days.all()) == [day]
+
     def test_swap_two_dates(self, user, auth_client):
         calendar = make_calendar(user, days=2, slots=1)
         a, b = calendar.days.order_by("date")

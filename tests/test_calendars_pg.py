@@ -6,9 +6,10 @@ import datetime
 import time
 
 import pytest
+from django.db import connection, transaction
 
 from calendars import services
-from calendars.models import Day, TimeSlot
+from calendars.models import Calendar, Day, TimeSlot
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory
 from tests.support import run_together
@@ -174,3 +175,21 @@ def test_participant_removed_while_adding_a_slot_keeps_no_slot(slow_check):
     )
     assert add.status_code in {201, 403}
     assert not TimeSlot.objects.filter(owner=member).exists()
+
+
+@pytest.mark.postgres  # FOR NO KEY UPDATE against the FOR KEY SHARE an insert takes on the row it refers to
+def test_the_users_lock_does_not_hold_up_rows_that_refer_to_them():
+    # A capped write locks its user's row; a row merely pointing at the user (a calendar, a slot, an
+    # invitation by someone else) must go in meanwhile, not wait for it.
+    user = UserFactory()
+
+    def refer() -> int:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            return CalendarFactory(creator=user).pk
+
+    with transaction.atomic():
+        services._lock_user(user.pk)  # held until the block ends
+        (made,) = run_together(refer, timeout=30)
+    assert Calendar.objects.filter(pk=made, creator=user).exists()

@@ -218,6 +218,47 @@ class TestTimeslotsPerCalendar:
         assert response.status_code == 200
         assert TimeSlot.objects.filter(day__calendar=calendar, owner=user).count() == 500
 
+    def test_slots_sent_with_a_kept_day_are_not_counted_or_added(self, auth_client, user):
+        # A day kept (sent with its id) keeps its own slots; slots sent along with it are not new ones.
+        calendar, days = calendar_with_slots(user, MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR - 1, days=11)
+        kept = [{"id": d.pk, "date": d.date.isoformat(), "ranking": d.ranking} for d in days]
+        kept[0]["timeslots"] = slot_bodies(2)
+        response = auth_client.put(f"/calendars/{calendar.pk}/", {"title": "Kept", "days": kept}, format="json")
+        assert response.status_code == 200
+        assert TimeSlot.objects.filter(day__calendar=calendar, owner=user).count() == 499
+
+    def test_an_edit_counts_only_the_creators_slots_on_this_calendar(self, auth_client, user, other_user):
+        calendar, days = calendar_with_slots(user, MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR - 1, days=11)
+        calendar_with_slots(user, 48, days=1)  # the creator's slots on another calendar
+        TimeSlot.objects.bulk_create(  # a participant's slots on a day kept
+            [TimeSlot(day=days[-1], owner=other_user, start_time=s, end_time=e) for s, e in slot_times(30)]
+        )
+        kept = [{"id": d.pk, "date": d.date.isoformat(), "ranking": d.ranking} for d in days]
+        new_day = {"date": "2030-03-01", "ranking": 99, "timeslots": slot_bodies(2)}
+        body = {"title": "More", "days": [*kept, new_day]}
+        response = auth_client.put(f"/calendars/{calendar.pk}/", body, format="json")
+        assert response.status_code == 400
+        assert response.json() == TOO_MANY_CALENDAR_SLOTS
+        new_day["timeslots"] = slot_bodies(1)
+        assert auth_client.put(f"/calendars/{calendar.pk}/", body, format="json").status_code == 200
+        assert TimeSlot.objects.filter(day__calendar=calendar, owner=user).count() == 500
+
+    def test_an_edit_over_the_cap_already_may_keep_the_count(self, auth_client, user):
+        # More than the cap (slots saved before it existed): an edit that does not grow the count passes.
+        calendar, days = calendar_with_slots(user, MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR + 2, days=11)
+        kept = [{"id": d.pk, "date": d.date.isoformat(), "ranking": d.ranking} for d in days[1:]]
+        new_days = [
+            {"date": "2030-03-01", "ranking": 99, "timeslots": slot_bodies(48)},  # the 48 of the day dropped
+            {"date": "2030-03-02", "ranking": 98, "timeslots": slot_bodies(1)},
+        ]
+        body = {"title": "Swap", "days": [*kept, *new_days]}
+        response = auth_client.put(f"/calendars/{calendar.pk}/", body, format="json")
+        assert response.status_code == 400
+        assert response.json() == TOO_MANY_CALENDAR_SLOTS
+        body["days"] = [*kept, new_days[0]]
+        assert auth_client.put(f"/calendars/{calendar.pk}/", body, format="json").status_code == 200
+        assert TimeSlot.objects.filter(day__calendar=calendar, owner=user).count() == 502
+
 
 # Invitations per calendar -------------------------------------------------------------------------------------
 

@@ -6,10 +6,12 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
+from rest_framework.exceptions import NotFound, ValidationError
 
 from calendars.models import Invitation, TimeSlot
 from contacts import services
 from contacts.models import Contact, ContactStatus
+from contacts.signals import relation_severed
 from invitations import services as invitation_services
 from tests.conftest import client_for
 from tests.factories import (
@@ -395,9 +397,12 @@ class TestContactViewSet:
         contact = Contact.objects.get()
         assert response.json() == {"id": contact.id, "userA": user.id, "userB": other_user.id, "status": PENDING}
 
-    def test_create_with_pending_status(self, auth_client, other_user):
+    def test_create_with_pending_status(self, auth_client, user, other_user):
         response = auth_client.post("/contacts/", {"userB": other_user.id, "status": PENDING}, format="json")
         assert response.status_code == 201
+        contact = Contact.objects.get()
+        assert response.json() == {"id": contact.id, "userA": user.id, "userB": other_user.id, "status": PENDING}
+        assert relation(user, other_user) == {"userA": user.id, "userB": other_user.id, "status": PENDING}
 
     @pytest.mark.parametrize("status", [FRIENDS, REJECTED, BLOCKED])
     def test_create_with_another_status(self, auth_client, other_user, status):
@@ -621,25 +626,47 @@ class TestRaces:
 
     def test_add_both_ways_at_once(self, auth_client, user, other_user, monkeypatch):
         ContactFactory(userA=other_user, userB=user, status=PENDING)  # Bob's request won the race
-        self.late_reader(monkeypatch)
+        calls = self.late_reader(monkeypatch)
         response = act(auth_client, "add", "bob")
         assert response.status_code == 409
         assert response.json() == {"detail": "bob already sent you a request; accept it."}
         assert Contact.objects.count() == 1
+        # Read twice (the insert lost, so the winner's row is read again), each time under the row lock.
+        assert calls == [{"user": user, "other": other_user, "lock": True}] * 2
 
     def test_block_after_losing_the_race_rewrites(self, auth_client, user, other_user, monkeypatch):
         ContactFactory(userA=other_user, userB=user, status=PENDING)
-        self.late_reader(monkeypatch)
+        calls = self.late_reader(monkeypatch)
         response = act(auth_client, "block", "bob")
         assert response.status_code == 200
         assert relation(user, other_user) == {"userA": user.id, "userB": other_user.id, "status": BLOCKED}
+        assert calls == [{"user": user, "other": other_user, "lock": True}] * 2
 
     def test_gives_up_with_409(self, auth_client, user, other_user, monkeypatch):
         ContactFactory(userA=other_user, userB=user, status=PENDING)
-        self.late_reader(monkeypatch, always=True)
+        calls = self.late_reader(monkeypatch, always=True)
         response = act(auth_client, "add", "bob")
         assert response.status_code == 409
         assert response.json() == {"detail": "The relation with bob changed at the same moment; try again."}
+        # Two attempts, no more: the first insert and one retry, both losing; nothing was written.
+        assert calls == [{"user": user, "other": other_user, "lock": True}] * 2
+        assert relation(user, other_user) == {"userA": other_user.id, "userB": user.id, "status": PENDING}
+
+    def test_status_change_after_the_relation_vanished(self, auth_client, user, other_user, monkeypatch):
+        # The view found Bob's request; before the move locks it, Bob withdraws it (a concurrent DELETE,
+        # committed outside the move's transaction).
+        contact = ContactFactory(userA=other_user, userB=user, status=PENDING)
+        real_other = Contact.other
+
+        def other_then_withdrawn(self, me):
+            Contact.objects.filter(pk=self.pk).delete()
+            return real_other(self, me)
+
+        monkeypatch.setattr(Contact, "other", other_then_withdrawn)
+        response = auth_client.patch(f"/contacts/{contact.id}/", {"status": FRIENDS}, format="json")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "You have no relation with bob."}
+        assert not Contact.objects.exists()
 
     def test_database_refuses_a_second_relation_either_way(self, user, other_user):
         ContactFactory(userA=user, userB=other_user)
@@ -652,6 +679,125 @@ class TestRaces:
             Contact.objects.create(userA=user, userB=user)
         with pytest.raises(IntegrityError), transaction.atomic():
             Contact.objects.create(userA=user, userB=other_user, status=9)
+
+
+# (move, the state it starts from, as in STATES): a state in which the move goes through.
+MOVES_THAT_CHANGE = [
+    (services.contact_add, "none"),
+    (services.contact_add, "i_rejected"),
+    (services.contact_accept, "incoming"),
+    (services.contact_reject, "incoming"),
+    (services.contact_block, "none"),
+    (services.contact_block, "friends_mine"),
+    (services.contact_unblock, "i_blocked"),
+    (services.contact_unadd, "friends_theirs"),
+    (services.contact_remove, "i_blocked"),
+    (services.contact_remove, "outgoing"),
+]
+
+
+@pytest.mark.parametrize(("move", "state"), MOVES_THAT_CHANGE, ids=lambda v: getattr(v, "__name__", v))
+def test_every_move_reads_the_relation_under_a_row_lock(user, other_user, monkeypatch, move, state):
+    # SQLite ignores SELECT ... FOR UPDATE; the PostgreSQL race tests show what a lost lock does
+    # (test_contacts_pg.py). Here: every read a move makes of the relation asks for the lock.
+    build(state, user, other_user)
+    real = services.contact_between
+    calls = []
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "contact_between", spy)
+    move(actor=user, other=other_user)
+    assert calls
+    assert all(call == {"user": user, "other": other_user, "lock": True} for call in calls), calls
+
+
+def test_change_status_reads_under_a_row_lock(user, other_user, monkeypatch):
+    build("incoming", user, other_user)
+    real = services.contact_between
+    calls = []
+    monkeypatch.setattr(services, "contact_between", lambda **kw: calls.append(kw) or real(**kw))
+    services.contact_change_status(actor=user, other=other_user, status=FRIENDS)
+    assert calls == [{"user": user, "other": other_user, "lock": True}] * 2  # the PATCH, then the accept
+    assert relation(user, other_user) == {"userA": other_user.id, "userB": user.id, "status": FRIENDS}
+
+
+def test_change_status_to_the_same_status_changes_nothing(user, other_user):
+    contact = build("friends_theirs", user, other_user)
+    updated_at = contact.updated_at
+    assert services.contact_change_status(actor=user, other=other_user, status=FRIENDS).pk == contact.pk
+    contact.refresh_from_db()
+    assert contact.updated_at == updated_at
+    assert relation(user, other_user) == {"userA": other_user.id, "userB": user.id, "status": FRIENDS}
+
+
+def test_change_status_without_a_relation_is_refused(user, other_user):
+    with pytest.raises(NotFound) as raised:
+        services.contact_change_status(actor=user, other=other_user, status=FRIENDS)
+    assert raised.value.detail == "You have no relation with bob."
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        services.contact_add,
+        services.contact_accept,
+        services.contact_reject,
+        services.contact_block,
+        services.contact_unblock,
+        services.contact_unadd,
+        services.contact_remove,
+    ],
+    ids=lambda move: move.__name__,
+)
+def test_no_move_with_oneself(user, move):
+    # The serializers refuse first (test_create_refusals, the action endpoints); the services hold it on their own.
+    with pytest.raises(ValidationError) as raised:
+        move(actor=user, other=user)
+    assert raised.value.detail == {"username": ["You cannot have a relation with yourself."]}
+    assert not Contact.objects.exists()
+
+
+def test_check_not_self_lets_two_people_through(user, other_user):
+    assert services._check_not_self(user, other_user) is None
+    with pytest.raises(ValidationError):
+        services._check_not_self(user, type(user).objects.get(pk=user.pk))  # the same person, another object
+
+
+@pytest.mark.parametrize(
+    ("move", "state", "told"),
+    [
+        (services.contact_block, "none", True),
+        (services.contact_block, "friends_theirs", True),
+        (services.contact_unadd, "friends_mine", True),
+        (services.contact_unadd, "outgoing", False),  # a request withdrawn: nothing was shared
+        (services.contact_accept, "incoming", False),
+    ],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+def test_relation_severed_is_sent_by_contact_with_both_users(user, other_user, move, state, told):
+    # The hook of contacts.signals, as a receiver sees it: sender Contact (receivers may filter on it),
+    # the actor as user_a, the other as user_b; only the moves that end what the two shared send it.
+    build(state, user, other_user)
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append({"sender": sender, **kwargs})
+
+    relation_severed.connect(receiver, sender=Contact, dispatch_uid="test-relation-severed")
+    try:
+        move(actor=user, other=other_user)
+    finally:
+        relation_severed.disconnect(dispatch_uid="test-relation-severed", sender=Contact)
+    expected = {
+        "sender": Contact,
+        "signal": relation_severed,
+        "user_a": user,
+        "user_b": other_user,
+    }
+    assert received == ([expected] if told else [])
 
 
 def test_statuses_are_numbered_as_in_the_spec():

@@ -12,7 +12,9 @@ import time_machine
 from django.core import mail
 from django_tasks_db.models import DBTaskResult
 
+from calendars import notices as notices_module
 from calendars.models import Calendar, Invitation
+from calendars.tasks import check_answers
 from delivery.models import Email
 from tests.conftest import client_for, run_tasks
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
@@ -151,7 +153,11 @@ class TestAfterTheDeadline:
             bob.delete(f"{base}{slot.pk}/"),
         ]
         assert [r.status_code for r in attempts] == [409] * 5
-        assert all("The deadline to respond passed" in r.json()["detail"] for r in attempts)
+        refused = {
+            "detail": "The deadline to respond passed (2030-04-03T16:00:00+00:00): timeslots cannot change any "
+            f"more. alice (the creator) can extend it with PUT /calendars/{planned.pk}/."
+        }
+        assert [r.json() for r in attempts] == [refused] * 5
         assert day.timeslots.filter(owner=people["bob"]).count() == 1
 
     def test_the_creator_keeps_every_right(self, planned, people, clock):
@@ -172,6 +178,17 @@ class TestAfterTheDeadline:
             format="json",
         )
         assert finalize.status_code == 200
+        assert alice.delete(f"/calendars/{planned.pk}/finalize/").status_code == 200
+        # Her own slot too: moved, then deleted.
+        mine = day.timeslots.get(owner=people["alice"], start_time=datetime.time(14))
+        moved = alice.put(
+            f"/calendars/{planned.pk}/day/{day.pk}/timeslot/{mine.pk}/",
+            {"start_time": "15:00", "end_time": "16:00"},
+            format="json",
+        )
+        assert moved.status_code == 200
+        assert alice.delete(f"/calendars/{planned.pk}/day/{day.pk}/timeslot/{mine.pk}/").status_code == 204
+        assert not day.timeslots.filter(pk=mine.pk).exists()
 
     def test_before_the_deadline_everything_works(self, planned, people, clock):
         passed(clock, 51)  # 15:00 UTC on the 3rd: an hour to go
@@ -275,12 +292,77 @@ class TestEveryoneHasAnswered:
 
     def test_revoking_the_last_pending_invitation_completes_it(self, planned, people):
         self.slot(people, planned, "carol")
+        assert notices("everyone_answered") == []  # every participant has a slot, but dave has not answered
         invitation = Invitation.objects.get(invitee=people["dave"])
         assert (
             client_for(people["alice"]).delete(f"/calendars/{planned.pk}/invitations/{invitation.pk}/").status_code
             == 204
         )
         assert len(notices("everyone_answered")) == 1
+
+    def test_a_calendar_nobody_was_invited_to_is_never_answered(self, people):
+        calendar = CalendarFactory(creator=people["alice"], title="Alone", timezone="UTC")
+        DayFactory(calendar=calendar, date=datetime.date(2030, 5, 6))
+        assert self.slot(people, calendar, "alice").status_code == 201
+        assert notices("everyone_answered") == []
+
+    def test_a_slot_in_another_calendar_does_not_count(self, planned, people):
+        # dave accepts; his only slot is on another calendar of alice's, so he has not answered this one.
+        other = CalendarFactory(creator=people["alice"], title="Another", timezone="UTC")
+        InvitationFactory(calendar=other, invitee=people["dave"], status="accepted")
+        TimeSlotFactory(
+            day=DayFactory(calendar=other),
+            owner=people["dave"],
+            start_time=datetime.time(9),
+            end_time=datetime.time(10),
+        )
+        self.slot(people, planned, "carol")
+        assert self.answer(people, planned, "dave", "accepted").status_code == 204
+        assert notices("everyone_answered") == []
+        assert self.slot(people, planned, "dave").status_code == 201
+        assert len(notices("everyone_answered")) == 1
+
+    def test_ending_a_friendship_with_the_last_pending_invitee_completes_it(self, planned, people):
+        # alice unfriends dave: his invitation ends, and the worker's check finds everyone has answered.
+        self.slot(people, planned, "carol")
+        assert notices("everyone_answered") == []
+        response = client_for(people["alice"]).post("/contacts/unadd/", {"username": "dave"}, format="json")
+        assert response.status_code == 200
+        (message,) = notices("everyone_answered")
+        assert message.subject == "Everyone has answered: Offsite"
+
+    def test_saving_a_whole_day_completes_it_too(self, planned, people):
+        # carol's first slots come with a PUT of her day (nothing kept, one created).
+        self.answer(people, planned, "dave", "rejected")
+        day = planned.days.get()
+        url = f"/calendars/{planned.pk}/day/{day.pk}/timeslot/"
+        sent = [{"start_time": "10:00", "end_time": "11:00"}]
+        assert client_for(people["carol"]).put(url, sent, format="json").status_code == 200
+        assert len(notices("everyone_answered")) == 1
+
+    def test_the_check_says_whether_it_notified(self, planned, people):
+        # The task that checks for a write which could not lock the calendar returns what the check did.
+        assert check_answers.call(planned.pk) == "not yet"  # dave is pending
+        Invitation.objects.filter(calendar=planned, invitee=people["dave"]).update(status="rejected")
+        TimeSlotFactory(
+            day=planned.days.get(), owner=people["carol"], start_time=datetime.time(9), end_time=datetime.time(10)
+        )
+        assert check_answers.call(planned.pk) == "notified"
+        planned.refresh_from_db()
+        assert planned.answered_notice_round == planned.invitation_round
+        assert check_answers.call(planned.pk) == "not yet"  # once a round
+        assert len(notices("everyone_answered")) == 1
+
+    def test_the_check_keeps_the_calendar_in_step_with_its_row(self, planned, people):
+        Invitation.objects.filter(calendar=planned, invitee=people["dave"]).update(status="rejected")
+        TimeSlotFactory(
+            day=planned.days.get(), owner=people["carol"], start_time=datetime.time(9), end_time=datetime.time(10)
+        )
+        calendar = Calendar.objects.get(pk=planned.pk)
+        assert calendar.answered_notice_round != calendar.invitation_round
+        assert notices_module.check_everyone_answered(calendar) is True
+        assert calendar.answered_notice_round == calendar.invitation_round  # a later save keeps the round
+        assert notices_module.check_everyone_answered(calendar) is False
 
     def test_says_why_when_no_time_suits(self, people):
         calendar = CalendarFactory(creator=people["alice"], title="Nothing fits", timezone="UTC")
@@ -301,7 +383,8 @@ class TestEveryoneHasAnswered:
 
 class TestDeadlinePassed:
     def test_fires_at_the_deadline_without_anyone_touching_the_calendar(self, planned, people, clock):
-        assert DBTaskResult.objects.filter(task_path="calendars.tasks.notify_deadline").count() == 1
+        (scheduled,) = DBTaskResult.objects.filter(task_path="calendars.tasks.notify_deadline")
+        assert scheduled.run_after == datetime.datetime.fromisoformat(DEADLINE)  # at the moment itself
         run_tasks()
         assert notices("deadline") == []  # not yet
         passed(clock)

@@ -44,6 +44,13 @@ class RejectingBackend(LocmemBackend):
         return super().send_messages(messages)
 
 
+class LongReplyBackend(LocmemBackend):
+    """Answers 451 with a reply longer than the row keeps."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPResponseException(451, "x" * 3000)
+
+
 class GreylistingBackend(LocmemBackend):
     """Answers 451 (try again later) to the first attempts, then accepts."""
 
@@ -124,10 +131,15 @@ class TestQueue:
 
 
 class TestVerifiedAddressesOnly:
-    def test_an_unverified_address_gets_no_notice(self, db):
+    def test_an_unverified_address_gets_no_notice(self, db, caplog):
         eve = UserFactory(username="eve", verified_email="")
-        assert notice(eve) is None
+        with caplog.at_level("INFO", logger="delivery.mail"):
+            assert notice(eve) is None
         assert Email.objects.count() == 0
+        # Said in the log (the operator's only trace), with the kind and the user.
+        assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "delivery.mail"] == [
+            ("INFO", f"test for user {eve.pk} not queued: address not verified")
+        ]
 
     def test_the_confirmation_itself_goes_to_an_unverified_address(self, db):
         eve = UserFactory(username="eve", verified_email="")
@@ -255,14 +267,112 @@ class TestAtMostOnceAWorker:
         email.refresh_from_db()
         assert (email.status, email.attempts) == (EmailStatus.SENT, 2)
 
-    def test_the_sweep_enqueues_what_never_reached_the_queue(self, bob, settings):
+    def test_the_sweep_enqueues_what_never_reached_the_queue(self, bob, settings, caplog):
         settings.EMAIL_SEND_LEASE_SECONDS = 60
         email = notice(bob)
         DBTaskResult.objects.all().delete()  # lost between the commit and the queue (Redis down)
         Email.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now() - datetime.timedelta(minutes=2))
         assert tasks.sweep.call() == "1 queued again"
+        assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "delivery.tasks"] == [
+            ("WARNING", "sweep: 1 email(s) queued again")
+        ]
         run_tasks()
         assert len(mail.outbox) == 1
+
+    def test_the_sweep_leaves_alone_what_is_not_lost(self, bob, settings, caplog):
+        # Failed for good, waiting out its backoff, or being sent right now: none of these is lost.
+        settings.EMAIL_SEND_LEASE_SECONDS = 60
+        long_ago, now = timezone.now() - datetime.timedelta(hours=2), timezone.now()
+        failed, waiting, sending = (notice(bob, key=key) for key in ("failed", "waiting", "sending"))
+        DBTaskResult.objects.all().delete()
+        Email.objects.filter(pk=failed.pk).update(
+            status=EmailStatus.FAILED, updated_at=long_ago, next_attempt_at=long_ago
+        )
+        Email.objects.filter(pk=waiting.pk).update(
+            updated_at=long_ago, next_attempt_at=now + datetime.timedelta(minutes=10)
+        )
+        Email.objects.filter(pk=sending.pk).update(status=EmailStatus.SENDING, updated_at=now, next_attempt_at=long_ago)
+        before = {e.pk: (e.status, e.next_attempt_at) for e in Email.objects.all()}
+        assert tasks.sweep.call() == "0 queued again"
+        assert {e.pk: (e.status, e.next_attempt_at) for e in Email.objects.all()} == before
+        assert not DBTaskResult.objects.exists()
+        assert [r for r in caplog.records if r.name == "delivery.tasks"] == []
+
+
+class TestWhatIsRecorded:
+    """The error kept on the row and logged (what an operator reads), and the retry's bookkeeping."""
+
+    def test_describe_a_refusal_per_recipient_and_a_reply_in_bytes_or_text(self):
+        refused = smtplib.SMTPRecipientsRefused(
+            {"a@example.com": (550, b"No such user"), "b@example.com": (551, b"\xffgone")}
+        )
+        assert tasks.describe(refused) == "a@example.com: 550 No such user; b@example.com: 551 \ufffdgone"
+        assert tasks.describe(smtplib.SMTPResponseException(421, b"Busy \xff")) == "421 Busy \ufffd"
+        assert tasks.describe(smtplib.SMTPResponseException(421, "Busy, later")) == "421 Busy, later"
+        assert tasks.describe(TimeoutError("timed out")) == "TimeoutError: timed out"
+
+    def test_a_retry_records_the_error_in_full_up_to_2000_characters_and_logs_it(self, bob, settings, caplog):
+        settings.EMAIL_BACKEND = "tests.test_delivery.LongReplyBackend"
+        email = notice(bob)
+        run_tasks()
+        email.refresh_from_db()
+        assert email.last_error == "451 " + "x" * 1996  # 2000 characters, the rest cut
+        (record,) = [r for r in caplog.records if r.name == "delivery.tasks"]
+        assert record.levelname == "WARNING"
+        assert record.getMessage() == (
+            f"email {email.pk} to bob@example.com failed (attempt 1), retrying at {email.next_attempt_at}: "
+            f"{email.last_error}"
+        )
+
+    @pytest.mark.parametrize(
+        ("exc", "temporary"),
+        [
+            (smtplib.SMTPRecipientsRefused({"a@example.com": (400, b"x"), "b@example.com": (499, b"x")}), True),
+            (smtplib.SMTPRecipientsRefused({"a@example.com": (451, b"x"), "b@example.com": (500, b"x")}), False),
+            (smtplib.SMTPRecipientsRefused({"a@example.com": (399, b"x")}), False),
+            (smtplib.SMTPResponseException(499, b"x"), True),
+            (smtplib.SMTPResponseException(500, b"x"), False),
+            (smtplib.SMTPResponseException(599, b"x"), False),
+            (smtplib.SMTPResponseException(600, b"x"), True),
+            (ConnectionRefusedError(111, "refused"), True),
+            (ValueError("a bug"), False),
+        ],
+    )
+    def test_what_is_worth_another_attempt(self, exc, temporary):
+        assert tasks.is_temporary(exc) is temporary
+
+    def test_what_the_task_answers_and_logs_on_the_last_failure(self, bob, settings, caplog):
+        # The task's return value is kept by the queue (the worker's record of each run).
+        settings.EMAIL_BACKEND = "tests.test_delivery.RejectingBackend"
+        nobody = UserFactory(username="nobody")
+        email = notice(nobody)
+        assert tasks.send_email.call(email.pk) == "failed"
+        email.refresh_from_db()
+        assert (email.status, email.last_error) == (EmailStatus.FAILED, "nobody@example.com: 550 5.1.1 No such mailbox")
+        (record,) = [r for r in caplog.records if r.name == "delivery.tasks"]
+        assert (record.levelname, record.getMessage()) == (
+            "ERROR",
+            f"email {email.pk} to nobody@example.com failed for good after 1 attempt(s): {email.last_error}",
+        )
+
+    def test_what_the_task_answers_on_a_retry_and_when_sent(self, bob, settings):
+        settings.EMAIL_BACKEND = "tests.test_delivery.RefusingBackend"
+        email = notice(bob)
+        assert tasks.send_email.call(email.pk) == "retrying"
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        time_passes()
+        assert tasks.send_email.call(email.pk) == "sent"
+        assert tasks.send_email.call(email.pk) == "nothing to do"
+
+    def test_requeue_counts_and_touches_only_what_waits(self, bob):
+        emails = [notice(bob, key=f"k{i}") for i in range(3)]
+        Email.objects.filter(pk=emails[0].pk).update(status=EmailStatus.FAILED)
+        Email.objects.filter(pk=emails[1].pk).update(status=EmailStatus.FAILED)
+        Email.objects.filter(pk=emails[2].pk).update(status=EmailStatus.DROPPED)
+        assert tasks.requeue(Email.objects.all()) == 2
+        assert sorted(Email.objects.values_list("status", flat=True)) == sorted(
+            [EmailStatus.QUEUED, EmailStatus.QUEUED, EmailStatus.DROPPED]
+        )
 
 
 class TestCaps:
@@ -275,7 +385,10 @@ class TestCaps:
         dropped = Email.objects.filter(status=EmailStatus.DROPPED)
         assert dropped.count() == 2
         assert dropped.first().last_error == "over the cap of 3 emails an hour to one address"
-        assert "dropped: over the cap of 3 emails an hour to one address" in caplog.text
+        # Each drop is logged in full: the kind, the address, the reason.
+        assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "delivery.mail"] == [
+            ("WARNING", f"test to {bob.email} dropped: over the cap of 3 emails an hour to one address")
+        ] * 2
 
     def test_per_sender_cap(self, db, settings):
         settings.EMAIL_SENDER_HOURLY_CAP = 2
@@ -284,6 +397,17 @@ class TestCaps:
             notice(UserFactory(username=f"victim{i}"), key=f"n{i}", sender=mallory)
         assert Email.objects.filter(status=EmailStatus.QUEUED).count() == 2
         assert Email.objects.filter(status=EmailStatus.DROPPED).count() == 2
+
+    def test_dropped_emails_do_not_count_towards_the_cap(self, bob, settings):
+        # Only what was queued fills the hour: a flood that is dropped does not keep the address closed.
+        settings.EMAIL_RECIPIENT_HOURLY_CAP = 2
+        for i in range(4):
+            notice(bob, key=f"n{i}")
+        assert Email.objects.filter(status=EmailStatus.DROPPED).count() == 2
+        Email.objects.exclude(status=EmailStatus.DROPPED).update(
+            created_at=timezone.now() - datetime.timedelta(hours=1, seconds=1)
+        )
+        assert notice(bob, key="after").status == EmailStatus.QUEUED
 
     def test_an_hour_later_the_cap_is_free_again(self, bob, settings):
         settings.EMAIL_RECIPIENT_HOURLY_CAP = 1

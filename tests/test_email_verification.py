@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 
@@ -89,6 +90,14 @@ class TestVerify:
         past = timezone.now() - datetime.timedelta(hours=49)
         EmailVerification.objects.update(created_at=past, expires_at=past + datetime.timedelta(hours=48))
         response = api_client.post("/auth/email/verify/", {"token": token_in(mail.outbox[0])}, format="json")
+        assert response.status_code == 400
+        assert not EmailVerification.objects.get().user.email_verified
+
+    def test_a_token_is_refused_at_the_moment_it_expires(self, api_client):
+        register(api_client)
+        with time_machine.travel(timezone.now(), tick=False):
+            EmailVerification.objects.update(expires_at=timezone.now())
+            response = api_client.post("/auth/email/verify/", {"token": token_in(mail.outbox[0])}, format="json")
         assert response.status_code == 400
         assert not EmailVerification.objects.get().user.email_verified
 

@@ -10,6 +10,7 @@ import datetime
 from contextlib import contextmanager
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
@@ -166,6 +167,11 @@ class TestFinalizeEmails:
         with delivered():
             assert alice.delete(f"/calendars/{world['calendar'].pk}/").status_code == 204
         assert [m.subject.split(":")[0] for m in mail.outbox] == ["Meeting cancelled"] * 3
+        # The cancellation supersedes the request that fixed it: the next SEQUENCE (RFC 5546).
+        for message in mail.outbox:
+            _, method, ical = ics_attachment(message)
+            (event,) = ical.events
+            assert (method, str(event["STATUS"]), event["SEQUENCE"]) == ("CANCEL", "CANCELLED", 1)
 
     def test_deleting_an_open_calendar_sends_nothing(self, world):
         with delivered():
@@ -214,6 +220,32 @@ class TestReminders:
             assert alice.post(remind_url(world, "carol")).status_code == 200
         assert len(mail.outbox) == 2
 
+    def test_a_reminder_starts_the_hour_of_that_invitation_only(self, world):
+        # Another pending invitation, on another of alice's calendars: its own hour, not carol's.
+        other = CalendarFactory(creator=world["users"]["alice"], title="Retro", timezone="UTC")
+        DayFactory(calendar=other, date=datetime.date(2030, 5, 7), ranking=1)
+        InvitationFactory(calendar=other, invitee=world["users"]["dan"], status="pending")
+        alice = client(world, "alice")
+        with delivered():
+            assert alice.post(remind_url(world, "carol")).status_code == 200
+        dan = Invitation.objects.get(calendar=other)
+        assert dan.reminded_at is None
+        with delivered():
+            assert alice.post(f"/calendars/{other.pk}/invitations/{dan.pk}/remind/").status_code == 200
+        assert sorted(m.to[0] for m in mail.outbox) == ["carol@example.com", "dan@example.com"]
+
+    def test_under_a_second_left_is_retry_after_1(self, world):
+        with time_machine.travel(timezone.now(), tick=False) as clock:
+            Invitation.objects.filter(pk=world["invitations"]["carol"].pk).update(
+                reminded_at=timezone.now() - datetime.timedelta(minutes=59, seconds=59, milliseconds=500)
+            )
+            response = client(world, "alice").post(remind_url(world, "carol"))
+            assert response.status_code == 429
+            assert response["Retry-After"] == "1"
+            clock.shift(datetime.timedelta(seconds=1))
+            with delivered():
+                assert client(world, "alice").post(remind_url(world, "carol")).status_code == 200
+
     def test_retry_after_counts_down(self, world):
         Invitation.objects.filter(pk=world["invitations"]["carol"].pk).update(
             reminded_at=timezone.now() - datetime.timedelta(minutes=50)
@@ -257,7 +289,10 @@ class TestReminders:
         assert alice.post(finalize_url(world), MEETING, format="json").status_code == 200
         response = alice.post(remind_url(world, "carol"))
         assert response.status_code == 409
-        assert response.json()["detail"].startswith("The meeting is finalized (2030-05-06 10:00:00-11:30:00")
+        assert response.json() == {
+            "detail": "The meeting is finalized (2030-05-06 10:00:00-11:30:00 Europe/Berlin): invitations cannot "
+            f"change until the creator undoes it with DELETE /calendars/{world['calendar'].pk}/finalize/."
+        }
 
     def test_only_the_creator(self, world):
         response = client(world, "carol").post(remind_url(world, "carol"))

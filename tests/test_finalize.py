@@ -10,6 +10,8 @@ from django.core import mail
 
 from calendars import selectors
 from calendars.models import Calendar, Invitation, TimeSlot
+from invitations import services as invitation_services
+from oneonone.exceptions import Conflict
 from tests.conftest import client_for, run_tasks
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, TimeSlotFactory, UserFactory, make_friends
 from tests.support import run_together
@@ -140,6 +142,15 @@ class TestFinalize:
         # finalize, undo, finalize: the iCalendar SEQUENCE is 2
         calendar = Calendar.objects.get()
         assert (calendar.schedule_revision, calendar.ics_sequence) == (3, 2)
+
+    def test_undo_touches_this_calendar_only(self, world):
+        other = CalendarFactory(creator=world["users"]["alice"], title="Other", timezone="UTC")
+        DayFactory(calendar=other, date=MAY_6, ranking=1)
+        assert world["alice"].post(url(other), MEETING, format="json").status_code == 200
+        assert finalize(world).status_code == 200
+        assert world["alice"].delete(url(world["calendar"])).status_code == 200
+        assert Calendar.objects.get(pk=world["calendar"].pk).finalized_date is None
+        assert Calendar.objects.get(pk=other.pk).finalized_date == MAY_6
 
     def test_undo_when_nothing_is_fixed_is_a_no_op(self, world):
         response = world["alice"].delete(url(world["calendar"]))
@@ -301,6 +312,23 @@ class TestFrozenWhileFinalized:
             ("carol", "pending"),
         ]
         assert TimeSlot.objects.filter(owner__username="bob").exists()
+
+    @pytest.mark.parametrize("service", ["invitation_revoke", "invitation_remind", "invitation_create"])
+    def test_the_services_refuse_on_their_own(self, world, service):
+        # The views refuse first; a finalize that lands between the view's check and the service's lock is
+        # refused by the service, under the calendar's lock, with the same answer.
+        assert finalize(world).status_code == 200
+        invitation = world["carol_invitation"]
+        arguments = (
+            {"calendar": world["calendar"], "invitee": world["users"]["dave"]}
+            if service == "invitation_create"
+            else {"invitation": invitation}
+        )
+        with pytest.raises(Conflict) as raised:
+            getattr(invitation_services, service)(**arguments)
+        assert {"detail": str(raised.value.detail)} == frozen(world["calendar"], "invitations")
+        assert Invitation.objects.filter(pk=invitation.pk, reminded_at=None).exists()
+        assert Invitation.objects.count() == 2
 
     def test_days_and_time_zone_are_fixed_title_and_description_are_not(self, world):
         calendar = world["calendar"]

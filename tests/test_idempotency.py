@@ -11,14 +11,21 @@ Across two real server processes on both databases: tests/test_idempotency_serve
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
+import time
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection, transaction
+from django.http import StreamingHttpResponse
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from accounts.throttles import EmailResendThrottle
@@ -30,7 +37,7 @@ from idempotency.models import IdempotencyKey
 from idempotency.views import IdempotentWrites
 from tests.conftest import client_for
 from tests.factories import CalendarFactory, DayFactory, UserFactory, make_friends
-from tests.support import run_together
+from tests.support import run_together, start_together
 
 KEY = "3c0e9a2e-0d7b-4c1e-9a55-6a2f1b7d9e10"
 LUNCH = {"title": "Lunch", "days": [{"date": "2030-01-02", "ranking": 1}]}
@@ -116,6 +123,22 @@ class TestReplay:
         assert_replay_of(first, again)
         assert Calendar.objects.count() == 1
 
+    def test_a_charset_on_the_media_type_does_not_stop_the_canonical_json(self, alice):
+        # The media type is read without its parameters: "application/json; charset=utf-8" is JSON too.
+        client = client_for(alice)
+        json_utf8 = "application/json; charset=utf-8"
+        first = client.post(
+            "/calendars/", '{"title": "Lunch", "days": [{"date": "2030-01-02", "ranking": 1}]}',
+            content_type=json_utf8, **keyed(),
+        )  # fmt: skip
+        again = client.post(
+            "/calendars/", '{"days":[{"ranking":1,"date":"2030-01-02"}],"title":"Lunch"}',
+            content_type=json_utf8, **keyed(),
+        )  # fmt: skip
+        assert first.status_code == 201
+        assert_replay_of(first, again)
+        assert Calendar.objects.count() == 1
+
     def test_a_replay_after_someone_else_changed_the_object_is_still_the_first_answer(self, alice, bob):
         make_friends(alice, bob)
         calendar = CalendarFactory(creator=alice)
@@ -177,6 +200,84 @@ class TestReplay:
         assert [a.status_code for a in answers] == [201, 201]
         assert "Idempotent-Replayed" not in answers[1].headers
         assert sorted(Calendar.objects.values_list("creator__username", flat=True)) == ["alice", "bob"]
+
+    def test_each_user_is_answered_their_own_answer_again(self, alice, bob):
+        # The same key from two people: each resend replays that person's answer, not the other's.
+        first = {}
+        for user in (alice, bob):
+            first[user] = client_for(user).post(
+                "/calendars/", {**LUNCH, "title": user.username}, format="json", **keyed()
+            )
+        for user in (bob, alice):
+            again = client_for(user).post("/calendars/", {**LUNCH, "title": user.username}, format="json", **keyed())
+            assert_replay_of(first[user], again)
+        assert sorted(Calendar.objects.values_list("title", flat=True)) == ["alice", "bob"]
+
+    def test_each_key_of_one_user_replays_its_own_answer(self, alice):
+        client = client_for(alice)
+        lunch = client.post("/calendars/", LUNCH, format="json", **keyed("key-1"))
+        dinner = client.post("/calendars/", {**LUNCH, "title": "Dinner"}, format="json", **keyed("key-2"))
+        assert_replay_of(
+            dinner, client.post("/calendars/", {**LUNCH, "title": "Dinner"}, format="json", **keyed("key-2"))
+        )
+        assert_replay_of(lunch, client.post("/calendars/", LUNCH, format="json", **keyed("key-1")))
+        assert sorted(Calendar.objects.values_list("title", flat=True)) == ["Dinner", "Lunch"]
+
+    def test_the_replay_of_an_empty_answer_is_empty(self, alice):
+        # Django's test client drops a 204's body before a test sees it; a server sends what the replay holds.
+        stored = IdempotencyKey(
+            user=alice, key=KEY, method="DELETE", path="/calendars/1/", fingerprint="f", status_code=204, headers={}
+        )
+        for body in (b"", None):
+            stored.body = body
+            response = keys._replay(stored)
+            assert (response.status_code, response.content) == (204, b"")
+            assert dict(response.headers) == {"Idempotent-Replayed": "true"}
+
+
+class TestFingerprint:
+    """What makes two requests the same request (keys.fingerprint), on a Django request as on a DRF one."""
+
+    BODY = b'{"title": "Lunch", "days": [{"date": "2030-01-02", "ranking": 1}]}'
+
+    def test_json_is_compared_canonical_whatever_its_layout(self):
+        canonical = b'{"days":[{"date":"2030-01-02","ranking":1}],"title":"Lunch"}'
+        assert keys._canonical_body("application/json", self.BODY) == canonical
+        assert keys._canonical_body("application/merge-patch+json", self.BODY) == canonical
+        assert keys._canonical_body("text/plain", self.BODY) == self.BODY
+        assert keys._canonical_body("application/json", b"{not json") == b"{not json"
+
+    def test_a_django_request_and_its_drf_request_have_one_fingerprint(self):
+        factory = RequestFactory()
+        plain = factory.post("/calendars/?x=1", self.BODY, content_type="application/json; charset=utf-8")
+        wrapped = Request(factory.post("/calendars/?x=1", self.BODY, content_type="application/json; charset=utf-8"))
+        assert keys._body(plain) == self.BODY
+        assert keys.fingerprint(plain) == keys.fingerprint(wrapped)
+        digest = hashlib.sha256(b"POST\n/calendars/?x=1\napplication/json\n")
+        digest.update(b'{"days":[{"date":"2030-01-02","ranking":1}],"title":"Lunch"}')
+        assert keys.fingerprint(plain) == digest.hexdigest()
+
+    def test_a_multipart_form_read_already_is_fingerprinted_by_its_fields_and_files(self):
+        request = RequestFactory().post(
+            "/calendars/", {"title": "Lunch", "tag": ["b", "a"], "file": SimpleUploadedFile("a.txt", b"abc")}
+        )
+        assert request.POST["title"] == "Lunch"  # read: the raw body is gone (as after a CSRF check)
+        expected = [[["tag", ["b", "a"]], ["title", ["Lunch"]]], [["file", "a.txt", 3]]]
+        assert keys._body(request) == json.dumps(expected).encode()
+        assert keys._body(Request(request)) == json.dumps(expected).encode()
+
+    def test_text_that_is_not_unicode_is_escaped_not_an_error(self):
+        # A lone surrogate (text decoded with surrogateescape by hand) cannot be UTF-8; it is hashed escaped.
+        request = RequestFactory().post("/calendars/", b"", content_type="text/plain")
+        request.content_type = "text/\udcff"
+        digest = hashlib.sha256(b"POST\n/calendars/\ntext/\\udcff\n")
+        assert keys.fingerprint(request) == digest.hexdigest()
+
+    def test_a_request_without_a_method_is_refused(self):
+        request = RequestFactory().post("/calendars/", b"", content_type="text/plain")
+        request.method = None
+        with pytest.raises(ValueError, match=r"^a request without a method$"):
+            keys.fingerprint(request)
 
 
 class TestRefused:
@@ -300,11 +401,26 @@ class TestLifetime:
         client = client_for(alice)
         assert client.post("/calendars/", LUNCH, format="json", **keyed()).status_code == 201
         IdempotencyKey.objects.update(created_at=timezone.now() - datetime.timedelta(hours=24, seconds=1))
-        again = client.post("/calendars/", LUNCH, format="json", **keyed())
+        with CaptureQueriesContext(connection) as queries:
+            again = client.post("/calendars/", LUNCH, format="json", **keyed())
         assert again.status_code == 201
+        # The claim, the old row read and forgotten, the claim again and the answer: nothing read twice.
+        table = IdempotencyKey._meta.db_table
+        on_keys = [q["sql"].split()[0] for q in queries if table in q["sql"]]
+        assert on_keys == ["INSERT", "SELECT", "DELETE", "INSERT", "UPDATE"]
         assert "Idempotent-Replayed" not in again.headers
         assert Calendar.objects.count() == 2
         assert IdempotencyKey.objects.count() == 1
+
+    def test_a_key_exactly_24_hours_old_is_still_held(self, alice, time_machine):
+        time_machine.move_to(datetime.datetime(2030, 1, 1, 9, tzinfo=datetime.UTC), tick=False)
+        client = client_for(alice)
+        first = client.post("/calendars/", LUNCH, format="json", **keyed())
+        assert first.status_code == 201
+        time_machine.shift(datetime.timedelta(hours=24))
+        client = client_for(alice)  # a token of the day
+        assert_replay_of(first, client.post("/calendars/", LUNCH, format="json", **keyed()))
+        assert Calendar.objects.count() == 1
 
     def test_the_periodic_task_deletes_the_old_keys_only(self, alice):
         client = client_for(alice)
@@ -394,6 +510,51 @@ class TestCost:
         assert sorted(extra) == ["INSERT", "RELEASE", "SAVEPOINT", "UPDATE"]
 
 
+class TestClaim:
+    def test_a_key_on_a_read_is_ignored(self, alice):
+        client = client_for(alice)
+        for _ in range(2):
+            answer = client.get("/calendars/", **keyed())
+            assert answer.status_code == 200
+            assert "Idempotent-Replayed" not in answer.headers
+        assert not IdempotencyKey.objects.exists()
+
+    def test_the_sqlite_statement_claims_once(self, alice, monkeypatch):
+        """SQLite's claim (a plain INSERT ... ON CONFLICT DO NOTHING RETURNING) is valid PostgreSQL too: held
+        here on whichever database runs the tests, so the PostgreSQL runs check it as well."""
+        monkeypatch.setattr(connection, "vendor", "sqlite")
+        claim = {"user_id": alice.pk, "key": KEY, "method": "POST", "path": "/calendars/", "fingerprint": "f" * 64}
+        first = keys._claim(**claim)
+        assert first == IdempotencyKey.objects.get(user=alice, key=KEY).pk
+        assert keys._claim(**claim) is None
+        assert IdempotencyKey.objects.count() == 1
+
+    @pytest.mark.parametrize(
+        ("status_code", "stored"),
+        [(199, False), (200, True), (201, True), (404, True), (409, False), (499, True), (500, False), (503, False)],
+    )
+    def test_which_answers_are_final(self, status_code, stored):
+        assert keys.Attempt(record_id=0, atomic=transaction.atomic()).stores(status_code) is stored
+        failed = keys.Attempt(record_id=0, atomic=transaction.atomic(), database_error=True)
+        assert failed.stores(status_code) is False
+
+    def test_a_streaming_answer_is_refused_and_rolled_back(self, alice):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        claim = {"user_id": alice.pk, "key": KEY, "method": "GET", "path": "/", "fingerprint": "f" * 64}
+        attempt = keys.Attempt(record_id=keys._claim(**claim), atomic=atomic)
+        message = r"^a streaming answer cannot be stored for an Idempotency-Key$"
+        with pytest.raises(TypeError, match=message):
+            attempt.finish(StreamingHttpResponse(iter([b"x"])))
+        assert not IdempotencyKey.objects.exists()
+
+    def test_another_database_is_refused(self, alice, monkeypatch):
+        monkeypatch.setattr(connection, "vendor", "oracle")
+        claim = {"user_id": alice.pk, "key": KEY, "method": "POST", "path": "/calendars/", "fingerprint": "f" * 64}
+        with pytest.raises(NotImplementedError, match=r"^Idempotency-Key is not implemented for oracle$"):
+            keys._claim(**claim)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class TestConcurrentPostgres:
@@ -410,6 +571,46 @@ class TestConcurrentPostgres:
         assert (Calendar.objects.count(), IdempotencyKey.objects.count()) == (0, 0)
         later = client.post("/calendars/", LUNCH, format="json", **keyed())
         assert later.status_code == 201
+
+    def test_an_old_key_found_while_another_request_holds_it_is_left_as_it_was(self):
+        alice = UserFactory(username="alice")
+        client = client_for(alice)
+        assert client.post("/calendars/", LUNCH, format="json", **keyed()).status_code == 201
+        old = timezone.now() - datetime.timedelta(hours=25)
+        IdempotencyKey.objects.update(created_at=old)
+        # The other request (the test) holds the key's lock: the old row is not this one's to forget.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [keys._lock_id(alice.pk, KEY)])
+            (answer,) = run_together(lambda: client.post("/calendars/", LUNCH, format="json", **keyed()))
+        assert answer.status_code == 409
+        assert answer.json() == IN_USE
+        assert list(IdempotencyKey.objects.values_list("created_at", flat=True)) == [old]
+        assert Calendar.objects.count() == 1
+
+    def test_an_old_key_another_request_renews_meanwhile_replays_its_answer(self):
+        alice = UserFactory(username="alice")
+        client = client_for(alice)
+        first = client.post("/calendars/", LUNCH, format="json", **keyed())
+        assert first.status_code == 201
+        row = IdempotencyKey.objects.get()
+        IdempotencyKey.objects.update(created_at=timezone.now() - datetime.timedelta(hours=25))
+        # The other request (the test) holds the key's lock and forgets the old row first; this one finds
+        # the old row, waits to forget it too, and claims again once the other has stored its answer.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [keys._lock_id(alice.pk, KEY)])
+            IdempotencyKey.objects.filter(pk=row.pk).delete()
+            answers = start_together(lambda: client.post("/calendars/", LUNCH, format="json", **keyed()))
+            deadline = time.monotonic() + 10
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            while cursor.fetchone()[0] < 1:
+                assert time.monotonic() < deadline, "the request never waited for the old row"
+                time.sleep(0.02)
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            row.pk, row.created_at = None, timezone.now()
+            row.save()  # the other request's answer, stored with its commit
+        (answer,) = answers.join(timeout=30)
+        assert_replay_of(first, answer)
+        assert (Calendar.objects.count(), IdempotencyKey.objects.count()) == (1, 1)
 
 
 @pytest.mark.concurrent

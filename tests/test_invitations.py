@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from calendars.models import Calendar, Invitation, TimeSlot
 from contacts.models import ContactStatus
+from invitations import services as invitation_services
 from invitations.services import invitations_end_between
+from oneonone.exceptions import Conflict
 from tests.conftest import client_for
 from tests.factories import (
     CalendarFactory,
@@ -148,6 +150,14 @@ class TestCreate:
                 url(calendar.id), "invitee_username=bob", content_type="application/x-www-form-urlencoded"
             )
         assert response.status_code == 201
+        invitation = Invitation.objects.get(calendar=calendar, invitee=friend)
+        assert response.json() == {
+            "id": invitation.id,
+            "calendar_id": calendar.id,
+            "invitee_username": "bob",
+            "inviter_username": "alice",
+            "status": "pending",
+        }
 
     def test_read_only_fields_are_ignored(self, auth_client, calendar, friend, third_user):
         response = auth_client.post(
@@ -277,6 +287,15 @@ def slots_of(user, calendar: Calendar) -> int:
 
 
 class TestAnswer:
+    def test_an_answer_after_a_rejection_is_refused_by_the_service(self, calendar, friend):
+        # Through the API a rejected invitee no longer sees the calendar (404); an answer already past that
+        # check when the rejection committed meets the service's own refusal.
+        invitation = InvitationFactory(calendar=calendar, invitee=friend, status="rejected")
+        with pytest.raises(Conflict) as refused:
+            invitation_services.invitation_answer(invitation=invitation, status="accepted")
+        assert refused.value.detail == "You rejected this invitation; the creator can invite you again."
+        assert Invitation.objects.get(pk=invitation.pk).status == "rejected"
+
     def test_accept(self, other_client, calendar, friend):
         invitation = InvitationFactory(calendar=calendar, invitee=friend)
         response = other_client.put(url(calendar.id, invitation.id), {"status": "accepted"})
@@ -343,6 +362,10 @@ class TestAnswer:
             url(calendar.id, invitation.id), "status=accepted", content_type="application/x-www-form-urlencoded"
         )
         assert response.status_code == 204
+        assert response.content == b""
+        invitation.refresh_from_db()
+        assert invitation.status == "accepted"
+        assert list(Calendar.objects.member_of(friend)) == [calendar]
 
     def test_creator_cannot_answer(self, auth_client, calendar, friend):
         invitation = InvitationFactory(calendar=calendar, invitee=friend)
@@ -498,13 +521,19 @@ class TestInbox:
 
 
 class TestEndBetween:
-    def test_ends_invitations_both_ways_and_the_invitees_slots(self, creator, friend, third_user):
+    @pytest.mark.parametrize("friend_first", [True, False], ids=["friend_first", "creator_first"])
+    def test_ends_invitations_both_ways_and_the_invitees_slots(self, creator, friend, third_user, friend_first):
         mine = CalendarFactory(creator=creator)
         theirs = CalendarFactory(creator=friend)
         my_day, their_day = DayFactory(calendar=mine), DayFactory(calendar=theirs)
         InvitationFactory(calendar=mine, invitee=friend, status="accepted")
         InvitationFactory(calendar=theirs, invitee=creator, status="pending")
         carol_stays = InvitationFactory(calendar=mine, invitee=third_user, status="accepted")
+        carols = CalendarFactory(creator=third_user)  # carol invited both: nothing between the two of them
+        carol_invited = [
+            InvitationFactory(calendar=carols, invitee=friend, status="accepted"),
+            InvitationFactory(calendar=carols, invitee=creator, status="pending"),
+        ]
         TimeSlotFactory(day=my_day, owner=friend)
         TimeSlotFactory(day=their_day, owner=creator)
         kept = {
@@ -513,11 +542,13 @@ class TestEndBetween:
             TimeSlotFactory(day=my_day, owner=third_user),
         }
 
-        assert invitations_end_between(user_a=friend, user_b=creator) == 2
+        # The same whichever of the two is named first (carol, invited by one of them, keeps her invitation).
+        pair = {"user_a": friend, "user_b": creator} if friend_first else {"user_a": creator, "user_b": friend}
+        assert invitations_end_between(**pair) == 2
 
-        assert list(Invitation.objects.all()) == [carol_stays]
+        assert set(Invitation.objects.all()) == {carol_stays, *carol_invited}
         assert set(TimeSlot.objects.all()) == kept
-        assert list(Calendar.objects.member_of(friend)) == [theirs]
+        assert set(Calendar.objects.member_of(friend)) == {theirs, carols}
 
     def test_nothing_between_them(self, creator, friend):
         InvitationFactory(invitee=friend)

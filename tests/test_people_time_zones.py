@@ -46,8 +46,25 @@ class TestMyZone:
         (message,) = mail.outbox
         assert (message.to, message.subject) == (["new@example.com"], "Confirm your email address for OneOnOne")
 
-    def test_the_same_address_sends_nothing(self, auth_client, user):
-        assert auth_client.patch("/auth/me/", {"email": "ALICE@example.com"}, format="json").status_code == 200
+    @pytest.mark.parametrize("confirmed", [True, False], ids=["confirmed", "not_confirmed"])
+    @pytest.mark.parametrize("sent", ["alice@example.com", "ALICE@example.com"])
+    def test_the_same_address_sends_nothing(self, auth_client, user, confirmed, sent):
+        # Confirmed or not, the same address (in any case) is no new address: no link (POST /auth/email/resend/
+        # is the way to ask for another).
+        if not confirmed:
+            user.verified_email = ""
+            user.save()
+        response = auth_client.patch("/auth/me/", {"email": sent}, format="json")
+        assert (response.status_code, response.json()["email_verified"]) == (200, confirmed)
+        run_tasks()
+        assert mail.outbox == []
+
+    def test_a_new_zone_alone_mails_no_link(self, auth_client, user):
+        # Not even to an address still waiting for its confirmation: only a new address is mailed a link.
+        user.verified_email = ""
+        user.save()
+        response = auth_client.patch("/auth/me/", {"timezone": "Asia/Kathmandu"}, format="json")
+        assert (response.status_code, response.json()["timezone"]) == (200, "Asia/Kathmandu")
         run_tasks()
         assert mail.outbox == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from itertools import pairwise
@@ -12,11 +13,17 @@ import pytest
 
 from calendars.scheduling import (
     CandidateDay,
+    NonexistentTimeError,
     Preference,
     ReasonCode,
     Slot,
     Suggestion,
+    _time,
+    _us,
+    in_zone,
+    place_meeting,
     suggest_meeting_times,
+    wall_instant,
 )
 
 BERLIN = "Europe/Berlin"
@@ -459,33 +466,203 @@ def test_seconds_in_slot_times_are_respected():
     assert windows(result.suggestions) == [("2030-05-06", "09:15", "10:15")]
 
 
+STEP_MESSAGE = "step must be a number of minutes that divides 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)."
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"duration": 0}, "duration"),
-        ({"duration": 1441}, "duration"),
-        ({"duration": 60.0}, "duration"),
-        ({"duration": True}, "duration"),
-        ({"step": 0}, "step"),
-        ({"step": 7}, "step"),
-        ({"step": 120}, "step"),
-        ({"limit": 0}, "limit"),
-        ({"limit": 51}, "limit"),
-        ({"time_zone": "Mars/Olympus"}, "time zone"),
-        ({"time_zone": "../etc/passwd"}, "time zone"),
-        ({"time_zone": ""}, "time zone"),
-        ({"creator": ""}, "creator"),
-        ({"participants": ["carol"]}, "different users"),
-        ({"participants": ["ann"], "pending": ["ann"]}, "different users"),
-        ({"days": [CandidateDay(MAY_6, 1), CandidateDay(MAY_6, 2)]}, "Duplicate day"),
-        ({"days": [CandidateDay(MAY_6, 0)]}, "rankings"),
-        ({"slots": [slot("carol", MAY_6, "10:00", "10:00")]}, "does not start before"),
+        ({"duration": 0}, "duration must be an integer number of minutes between 1 and 1440."),
+        ({"duration": 1441}, "duration must be an integer number of minutes between 1 and 1440."),
+        ({"duration": 60.0}, "duration must be an integer number of minutes between 1 and 1440."),
+        ({"duration": True}, "duration must be an integer number of minutes between 1 and 1440."),
+        ({"step": 0}, STEP_MESSAGE),
+        ({"step": 7}, STEP_MESSAGE),
+        ({"step": 120}, STEP_MESSAGE),
+        ({"step": 15.0}, STEP_MESSAGE),
+        ({"limit": 0}, "limit must be an integer between 1 and 50."),
+        ({"limit": 51}, "limit must be an integer between 1 and 50."),
+        ({"limit": 10.0}, "limit must be an integer between 1 and 50."),
+        ({"time_zone": "Mars/Olympus"}, "Unknown time zone 'Mars/Olympus'."),
+        ({"time_zone": "../etc/passwd"}, "Unknown time zone '../etc/passwd'."),
+        ({"time_zone": ""}, "time_zone must be an IANA time zone name."),
+        ({"time_zone": 1}, "time_zone must be an IANA time zone name."),
+        ({"time_zone": None}, "time_zone must be an IANA time zone name."),
+        ({"creator": ""}, "creator must be a username."),
+        ({"creator": 7}, "creator must be a username."),
+        ({"participants": ["carol"]}, "The creator, participants and pending invitees must be different users."),
+        (
+            {"participants": ["ann"], "pending": ["ann"]},
+            "The creator, participants and pending invitees must be different users.",
+        ),
+        ({"days": [CandidateDay(MAY_6, 1), CandidateDay(MAY_6, 2)]}, "Duplicate day 2030-05-06."),
+        ({"days": [CandidateDay(MAY_6, 0)]}, "Day rankings must be positive integers."),
+        ({"days": [CandidateDay(MAY_6, 1.0)]}, "Day rankings must be positive integers."),
+        (
+            {"slots": [slot("carol", MAY_6, "10:00", "10:00")]},
+            "Slot of carol on 2030-05-06 does not start before it ends.",
+        ),
+        (
+            {"slots": [slot("carol", MAY_6, "10:00", "09:59")]},
+            "Slot of carol on 2030-05-06 does not start before it ends.",
+        ),
+        ({"slots": [slot("carol", MAY_6, "09:00", "10:00", "maybe")]}, "Unknown preference 'maybe'."),
     ],
 )
 def test_nonsense_raises_value_error(overrides, message):
+    # The whole message, so a mangled one fails (the API shows them to the client).
     kwargs = {"slots": [], **overrides}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         suggest(**kwargs)
+
+
+def test_the_bounds_themselves_are_accepted():
+    # duration 1 and 1440, step 1 and 60, limit 1 and 50: each accepted, each doing what it says.
+    shortest = suggest(duration=1, step=1, limit=3, slots=[slot("carol", MAY_6, "09:00", "09:03")])
+    assert windows(shortest.suggestions) == [
+        ("2030-05-06", "09:00", "09:01"),
+        ("2030-05-06", "09:01", "09:02"),
+        ("2030-05-06", "09:02", "09:03"),
+    ]
+    longest = suggest(duration=1440, step=60, limit=50, slots=[slot("carol", MAY_6, "00:00", "23:59")])
+    assert longest.suggestions == []
+    assert longest.reason.as_dict() == {
+        "code": "no_window_long_enough",
+        "message": "No 1440-minute window starting on the 60-minute grid fits in the creator's availability.",
+    }
+    one = suggest(limit=1, step=60, slots=[slot("carol", MAY_6, "09:00", "12:00")])
+    assert windows(one.suggestions) == [("2030-05-06", "09:00", "10:00")]
+
+
+def test_the_default_limit_is_ten():
+    # Twelve separate one-hour windows; without `limit` the ten best (earliest on a tie) come back.
+    result = suggest(slots=[slot("carol", MAY_6, "08:00", "20:00")], step=60)
+    assert windows(result.suggestions) == [("2030-05-06", f"{h:02}:00", f"{h + 1:02}:00") for h in range(8, 18)]
+
+
+def test_a_zone_object_is_used_as_it_is():
+    result = suggest(time_zone=ZoneInfo("Asia/Kathmandu"), slots=[slot("carol", MAY_6, "09:00", "10:00")])
+    assert absolute(result.suggestions) == [("2030-05-06T09:00:00+05:45", "2030-05-06T10:00:00+05:45")]
+
+
+# place_meeting: a fixed meeting's wall-clock times as instants -------------------------------------------------
+
+
+def placed(day: date, start: str, end: str, time_zone=BERLIN) -> tuple[str, str]:
+    starts_at, ends_at = place_meeting(time_zone=time_zone, day=day, start=t(start), end=t(end))
+    assert starts_at.tzinfo == ends_at.tzinfo == ZoneInfo(BERLIN if time_zone == BERLIN else str(time_zone))
+    return starts_at.isoformat(), ends_at.isoformat()
+
+
+def test_place_meeting_on_an_ordinary_day():
+    assert placed(MAY_6, "09:00", "10:30") == ("2030-05-06T09:00:00+02:00", "2030-05-06T10:30:00+02:00")
+    assert placed(date(2030, 1, 7), "23:00", "23:59:59") == ("2030-01-07T23:00:00+01:00", "2030-01-07T23:59:59+01:00")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "which", "missing"),
+    [
+        ("02:30", "04:00", "start_time", "02:30:00"),
+        ("02:00", "03:00", "start_time", "02:00:00"),
+        ("01:00", "02:30", "end_time", "02:30:00"),
+        ("01:00", "02:59:59", "end_time", "02:59:59"),
+        ("02:15", "02:45", "start_time", "02:15:00"),  # both in the gap: the start is named
+    ],
+)
+def test_place_meeting_in_the_spring_forward_gap_names_the_missing_time(start, end, which, missing):
+    with pytest.raises(NonexistentTimeError) as raised:
+        place_meeting(time_zone=BERLIN, day=SPRING_FORWARD, start=t(start), end=t(end))
+    assert raised.value.which == which
+    assert (
+        str(raised.value) == f"{missing} does not exist on 2030-03-31 in Europe/Berlin: the clocks go forward over it."
+    )
+    assert isinstance(raised.value, ValueError)
+
+
+def test_place_meeting_around_the_spring_forward_gap():
+    # Ending as the gap starts would end at 02:00, which is never shown; 03:00 is the first time after it.
+    assert placed(SPRING_FORWARD, "01:00", "01:59") == ("2030-03-31T01:00:00+01:00", "2030-03-31T01:59:00+01:00")
+    assert placed(SPRING_FORWARD, "03:00", "04:00") == ("2030-03-31T03:00:00+02:00", "2030-03-31T04:00:00+02:00")
+    # Across the gap: the wall clock says two hours, the meeting lasts one; it runs from start to end as shown.
+    assert placed(SPRING_FORWARD, "01:30", "03:30") == ("2030-03-31T01:30:00+01:00", "2030-03-31T03:30:00+02:00")
+
+
+def test_place_meeting_across_the_autumn_fall_back():
+    # 02:00-03:00 is shown twice on 2030-10-27 (first at +02:00, then at +01:00).
+    # Into the repeated hour: the first 02:30, an hour after 01:30.
+    assert placed(FALL_BACK, "01:30", "02:30") == ("2030-10-27T01:30:00+02:00", "2030-10-27T02:30:00+02:00")
+    # Out of it: the second 02:30, an hour before 03:30 (from the first it would be two).
+    assert placed(FALL_BACK, "02:30", "03:30") == ("2030-10-27T02:30:00+01:00", "2030-10-27T03:30:00+01:00")
+    # Inside it: the first occurrence of both.
+    assert placed(FALL_BACK, "02:00", "02:30") == ("2030-10-27T02:00:00+02:00", "2030-10-27T02:30:00+02:00")
+    # Over all of it: no placement lasts the three wall-clock hours; from the first 01:00 to the 04:00 (four hours).
+    assert placed(FALL_BACK, "01:00", "04:00") == ("2030-10-27T01:00:00+02:00", "2030-10-27T04:00:00+01:00")
+    starts_at, ends_at = place_meeting(time_zone=BERLIN, day=FALL_BACK, start=t("01:00"), end=t("04:00"))
+    # (Subtraction within one tzinfo is by the wall clock in Python: compare in UTC.)
+    assert ends_at.astimezone(UTC) - starts_at.astimezone(UTC) == timedelta(hours=4)
+
+
+@pytest.mark.parametrize(("start", "end"), [("10:00", "10:00"), ("10:00", "09:59:59"), ("23:59", "00:00")])
+def test_place_meeting_refuses_a_start_not_before_the_end(start, end):
+    with pytest.raises(ValueError, match=r"^start must be before end\.$") as raised:
+        place_meeting(time_zone=BERLIN, day=MAY_6, start=t(start), end=t(end))
+    assert not isinstance(raised.value, NonexistentTimeError)
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "message"),
+    [
+        (None, "time_zone must be an IANA time zone name."),
+        (2, "time_zone must be an IANA time zone name."),
+        ("", "time_zone must be an IANA time zone name."),
+        ("Mars/Olympus", "Unknown time zone 'Mars/Olympus'."),
+    ],
+)
+def test_place_meeting_refuses_what_is_not_a_zone(time_zone, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        place_meeting(time_zone=time_zone, day=MAY_6, start=t("09:00"), end=t("10:00"))
+
+
+def test_place_meeting_takes_a_zone_object():
+    starts_at, ends_at = place_meeting(
+        time_zone=ZoneInfo("Asia/Kathmandu"), day=MAY_6, start=t("09:00"), end=t("10:00")
+    )
+    assert (starts_at.isoformat(), ends_at.isoformat()) == ("2030-05-06T09:00:00+05:45", "2030-05-06T10:00:00+05:45")
+
+
+def test_the_second_and_the_second_to_last_day_of_the_calendar_are_ordinary_days():
+    # Only 0001-01-01 and 9999-12-31 are left out (UTC may not reach them); the days next to them are not.
+    first, last = date(1, 1, 2), date(9999, 12, 30)
+    result = suggest(
+        time_zone="UTC",
+        days=[CandidateDay(first, 1), CandidateDay(last, 2)],
+        slots=[slot("carol", first, "09:00", "10:00"), slot("carol", last, "09:00", "10:00")],
+    )
+    assert absolute(result.suggestions) == [
+        ("0001-01-02T09:00:00+00:00", "0001-01-02T10:00:00+00:00"),
+        ("9999-12-30T09:00:00+00:00", "9999-12-30T10:00:00+00:00"),
+    ]
+
+
+def test_place_meeting_on_the_first_and_last_day_takes_the_wall_times_as_they_are():
+    # UTC may not reach 0001-01-01 or 9999-12-31 from every zone: the times are placed on the wall clock.
+    for day in (date.min, date.max):
+        starts_at, ends_at = place_meeting(time_zone="Etc/GMT+12", day=day, start=t("09:00"), end=t("10:30"))
+        assert (starts_at.isoformat(), ends_at.isoformat()) == (
+            f"{day.isoformat()}T09:00:00-12:00",
+            f"{day.isoformat()}T10:30:00-12:00",
+        )
+
+
+def test_wall_instant_and_in_zone():
+    moment = wall_instant(MAY_6, t("09:00"), BERLIN)
+    assert moment.isoformat() == "2030-05-06T09:00:00+02:00"
+    assert in_zone(moment, "Asia/Kathmandu") == "2030-05-06T12:45:00+05:45"
+    assert in_zone(moment, None) is None
+    assert in_zone(moment, "") is None
+    # In the repeated hour the first occurrence; in the gap, shifted as zoneinfo does.
+    assert wall_instant(FALL_BACK, t("02:30"), BERLIN).isoformat() == "2030-10-27T02:30:00+02:00"
+    assert wall_instant(SPRING_FORWARD, t("02:30"), BERLIN).astimezone(UTC).isoformat() == "2030-03-31T01:30:00+00:00"
 
 
 def test_no_days_means_no_availability():
@@ -660,3 +837,11 @@ def test_matches_brute_force_on_random_inputs():
     assert non_empty > 300
     assert with_if_need_be > 100
     assert tie_broken_by_yes > 20
+
+
+def test_the_wall_clock_arithmetic_keeps_microseconds():
+    # Slots are TimeFields: one saved through the ORM may carry microseconds, and must come back whole.
+    t = time(13, 45, 30, 250_000)
+    assert _us(t) == ((13 * 60 + 45) * 60 + 30) * 1_000_000 + 250_000
+    assert _time(_us(t)) == t
+    assert _time(_us(time(23, 59, 59, 999_999))) == time(23, 59, 59, 999_999)

@@ -212,6 +212,10 @@ class TestCreate:
         TimeSlotFactory(day=another_day(day.calendar), owner=participant, start_time=t(9), end_time=t(10))
         response = other_client.post(url(day), {"start_time": "09:00", "end_time": "10:00"}, format="json")
         assert response.status_code == 201
+        created = TimeSlot.objects.get(day=day, owner=participant)
+        assert response.json() == body(created)
+        assert (created.start_time, created.end_time) == (t(9), t(10))
+        assert TimeSlot.objects.count() == 3
 
     def test_at_most_48_per_owner_per_day(self, day, user, participant, auth_client, other_client):
         for i in range(48):
@@ -259,6 +263,23 @@ class TestUpdate:
         slot = TimeSlotFactory(day=day, owner=user, start_time=t(9), end_time=t(10))
         response = auth_client.put(url(day, slot), {"start_time": "09:00", "end_time": "10:30"}, format="json")
         assert response.status_code == 200
+        slot.refresh_from_db()
+        assert (slot.start_time, slot.end_time) == (t(9), t(10, 30))
+        assert response.json() == body(slot)
+        assert TimeSlot.objects.count() == 1
+
+    def test_what_the_database_refuses_after_the_checks_is_a_400(self, day, user, auth_client, monkeypatch):
+        from django.db import IntegrityError
+
+        slot = TimeSlotFactory(day=day, owner=user, start_time=t(9), end_time=t(10))
+
+        def refused(*args, **kwargs):
+            raise IntegrityError("timeslot constraint")
+
+        monkeypatch.setattr(TimeSlot, "save", refused)
+        response = auth_client.put(url(day, slot), {"start_time": "09:00", "end_time": "10:30"}, format="json")
+        assert (response.status_code, response.json()) == (400, {"end_time": ["End time must be after start time."]})
+        assert TimeSlot.objects.get(pk=slot.pk).end_time == t(10)
 
     def test_may_not_overlap_another_of_mine(self, day, user, auth_client):
         slot = TimeSlotFactory(day=day, owner=user, start_time=t(9), end_time=t(10))

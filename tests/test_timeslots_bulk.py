@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
 from calendars.models import Calendar, TimeSlot
@@ -98,6 +99,17 @@ class TestSaveMyDay:
             ("11:00", "12:00", "if_need_be"),
             ("15:00", "16:30", "if_need_be"),
         ]
+
+    def test_what_the_database_refuses_after_the_checks_is_a_400(self, day, user, auth_client, monkeypatch):
+        mine = TimeSlotFactory(day=day, owner=user, start_time=t(8), end_time=t(9))
+
+        def refused(*args, **kwargs):
+            raise IntegrityError("timeslot constraint")
+
+        monkeypatch.setattr(TimeSlot.objects, "bulk_create", refused)
+        response = auth_client.put(url(day), [{"start_time": "09:00", "end_time": "10:00"}], format="json")
+        assert (response.status_code, response.json()) == (400, {"end_time": ["End time must be after start time."]})
+        assert list(TimeSlot.objects.all()) == [mine]  # the whole save rolled back, the deletion too
 
     def test_the_same_body_twice_changes_nothing(self, day, user, auth_client):
         sent = [{"start_time": "09:00", "end_time": "10:00"}, {"start_time": "11:00", "end_time": "12:00"}]
@@ -258,6 +270,29 @@ class TestAddSeveral:
             {"1": {"non_field_errors": [f"Overlaps your timeslot 09:00:00-10:00:00 (id {mine.pk}) on this day."]}},
         )
         assert list(TimeSlot.objects.all()) == [mine]
+
+    def test_only_my_slots_on_this_day_can_clash_and_touching_is_not_clashing(
+        self, day, user, participant, auth_client
+    ):
+        TimeSlotFactory(day=day, owner=user, start_time=t(10), end_time=t(11))  # starts as the new one ends
+        TimeSlotFactory(day=day, owner=participant, start_time=t(9), end_time=t(10))  # someone else's
+        elsewhere = DayFactory(calendar=day.calendar, date=datetime.date(2030, 1, 3), ranking=2)
+        TimeSlotFactory(day=elsewhere, owner=user, start_time=t(9), end_time=t(10))  # mine, another day
+        sent = [{"start_time": "09:00", "end_time": "10:00"}, {"start_time": "11:00", "end_time": "12:00"}]
+        response = auth_client.post(url(day), sent, format="json")
+        assert response.status_code == 201
+        assert times(day, user) == [("09:00", "10:00", "yes"), ("10:00", "11:00", "yes"), ("11:00", "12:00", "yes")]
+
+    def test_what_the_database_refuses_after_the_checks_is_a_400(self, day, user, auth_client, monkeypatch):
+        # A concurrent write can slip past the checks; the database's constraint then refuses the insert, and
+        # the answer is the 400 of that constraint, not a 500.
+        def refused(*args, **kwargs):
+            raise IntegrityError("timeslot constraint")
+
+        monkeypatch.setattr(TimeSlot.objects, "bulk_create", refused)
+        response = auth_client.post(url(day), [{"start_time": "09:00", "end_time": "10:00"}], format="json")
+        assert (response.status_code, response.json()) == (400, {"end_time": ["End time must be after start time."]})
+        assert not TimeSlot.objects.exists()
 
     def test_items_overlapping_each_other_refuse_all(self, day, user, auth_client):
         sent = [{"start_time": "09:00", "end_time": "10:00"}, {"start_time": "09:59", "end_time": "11:00"}]
