@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import threading
 import time
 
 import pytest
@@ -387,14 +388,19 @@ class TestFrozenWhileFinalized:
 
 @pytest.fixture
 def slow_finalize(monkeypatch):
-    # Hold the calendar lock a while after the meeting is fixed, so the other request surely waits for it.
+    # Hold the calendar lock a while after the meeting is fixed, so the other request surely waits for it. The
+    # event is set once the lock is held: a test that needs the other request to come second waits for it
+    # (a fixed sleep was not enough on a loaded machine).
     original = selectors.participants
+    holding = threading.Event()
 
     def slow(calendar):
+        holding.set()
         time.sleep(0.3)
         return original(calendar)
 
     monkeypatch.setattr(selectors, "participants", slow)
+    return holding
 
 
 @pytest.mark.concurrent
@@ -435,7 +441,7 @@ class TestConcurrentFinalize:
         finalizer, writer = client_for(alice), client_for(bob)
 
         def late_slot():
-            time.sleep(0.1)  # finalize holds the lock by now
+            assert slow_finalize.wait(10)  # finalize holds the lock now
             return writer.post(slots_url(world), {"start_time": "14:00", "end_time": "15:00"}, format="json")
 
         responses = run_together(lambda: finalizer.post(url(world["calendar"]), MEETING, format="json"), late_slot)
@@ -447,7 +453,7 @@ class TestConcurrentFinalize:
         finalizer, answerer = client_for(alice), client_for(carol)
 
         def late_answer():
-            time.sleep(0.1)
+            assert slow_finalize.wait(10)  # finalize holds the lock now
             return answerer.put(
                 invitations_url(world, world["carol_invitation"]), {"status": "accepted"}, format="json"
             )
