@@ -10,12 +10,17 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import connection
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import services as account_services
 from accounts.serializers import AccountExportSerializer
+from accounts.signals import user_deleting
 from accounts.throttles import AccountDeleteThrottle, AccountExportThrottle
 from calendars import services as calendar_services
 from calendars.models import Calendar, FeedToken, Invitation, TimeSlot
@@ -293,6 +298,45 @@ class TestDelete:
         )
         (attachment,) = notice.attachments
         assert "METHOD:CANCEL" in attachment.get_payload(decode=True).decode()
+
+    def test_an_account_deleted_meanwhile_is_nothing_to_do(self):
+        # A second deletion that waited for the first's row lock (TestDeleteRaces) finds the row gone.
+        zoe = UserFactory(username="zoe")
+        told = []
+
+        def receiver(sender, user, **kwargs):
+            told.append(user)
+
+        user_deleting.connect(receiver, weak=False)
+        try:
+            User.objects.filter(pk=zoe.pk).delete()  # the first deletion, committed meanwhile
+            assert account_services.user_delete(user=zoe, password=PASSWORD) is False
+        finally:
+            user_deleting.disconnect(receiver)
+        assert told == []  # the apps above are not asked to clean up after a deletion that did not happen
+
+    def test_the_user_row_is_locked_for_no_key_update(self, monkeypatch):
+        # SQLite ignores row locks, so this asks which lock is taken; on PostgreSQL it is in the SQL too.
+        # FOR NO KEY UPDATE holds off a second deletion but not the rows merely pointing at the user
+        # (a FOR KEY SHARE check), such as an invitation answered meanwhile (accounts/signals.py).
+        locks = []
+        select_for_update = QuerySet.select_for_update
+
+        def spy(queryset, *args, **kwargs):
+            locked = select_for_update(queryset, *args, **kwargs)
+            if queryset.model is User:
+                locks.append((locked.query.select_for_update, locked.query.select_for_no_key_update))
+            return locked
+
+        monkeypatch.setattr(QuerySet, "select_for_update", spy)
+        zoe = UserFactory(username="zoe")
+        with CaptureQueriesContext(connection) as queries:
+            assert account_services.user_delete(user=zoe, password=PASSWORD) is True
+        assert locks == [(True, True)]
+        if connection.vendor == "postgresql":
+            (read,) = [q["sql"] for q in queries if "FOR " in q["sql"] and '"accounts_user"' in q["sql"]]
+            assert read.endswith("FOR NO KEY UPDATE"), read
+        assert not User.objects.filter(pk=zoe.pk).exists()
 
     def test_throttled_per_user(self, monkeypatch):
         monkeypatch.setattr(AccountDeleteThrottle, "THROTTLE_RATES", {"account_delete": "2/hour"})

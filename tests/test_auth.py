@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.exceptions import ValidationError
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts import services as account_services
@@ -146,6 +146,23 @@ class TestRevokeService:
         assert BlacklistedToken.objects.filter(token__user=alice).count() == 2
         assert not BlacklistedToken.objects.filter(token__user=bob).exists()
         assert account_services.tokens_revoke(user=alice) == 0
+
+    def test_a_token_blacklisted_meanwhile_is_no_error(self, monkeypatch):
+        # alice logs out on another device (simplejwt blacklists that refresh token) between the read of her
+        # live tokens and the insert: the deletion still goes through, each token blacklisted once.
+        alice = UserFactory(username="alice")
+        RefreshToken.for_user(alice)
+        other_device = RefreshToken.for_user(alice)
+        bulk_create = BlacklistedToken.objects.bulk_create
+
+        def logout_meanwhile(objs, **kwargs):
+            other_device.blacklist()
+            return bulk_create(objs, **kwargs)
+
+        monkeypatch.setattr(BlacklistedToken.objects, "bulk_create", logout_meanwhile)
+        account_services.tokens_revoke(user=alice)
+        assert BlacklistedToken.objects.filter(token__user=alice).count() == 2
+        assert OutstandingToken.objects.filter(user=alice, blacklistedtoken__isnull=True).count() == 0
 
 
 class TestLogin:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime
 import io
 import smtplib
+import socket
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.core.management import call_command
@@ -63,6 +65,16 @@ class GreylistingBackend(LocmemBackend):
         return super().send_messages(messages)
 
 
+class SlowBackend(LocmemBackend):
+    """Accepts, but takes a minute to (a clock travelled by the test)."""
+
+    traveller = None
+
+    def send_messages(self, messages):
+        SlowBackend.traveller.shift(datetime.timedelta(minutes=1))
+        return super().send_messages(messages)
+
+
 def notice(user, key: str = "test:1", **kwargs) -> Email | None:
     return queue_email(key=key, kind="test", recipient=user, subject="Hello", body="Body", **kwargs)
 
@@ -111,18 +123,35 @@ class TestQueue:
         run_tasks()
         assert len(mail.outbox) == 1
 
-    def test_an_attachment_keeps_its_calendar_method(self, bob):
+    def test_attachments_as_the_mail_server_receives_them(self, bob):
+        # What calendar apps read: the type with its iCalendar method (RFC 6047), UTF-8 text, a file.
+        ics = "BEGIN:VCALENDAR\r\nSUMMARY:Café à 10 h\r\nEND:VCALENDAR\r\n"
         notice(
             bob,
-            attachments=[Attachment("invite.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar", "REQUEST")],
+            attachments=[
+                Attachment("invite.ics", ics, "text/calendar", "REQUEST"),
+                Attachment("notes.txt", "plain notes\n", "text/plain"),
+            ],
         )
         run_tasks()
-        (part,) = mail.outbox[0].attachments
-        assert (part.get_content_type(), part.get_param("method"), part.get_filename()) == (
-            "text/calendar",
-            "REQUEST",
-            "invite.ics",
-        )
+        sent = mail.outbox[0].message()  # the MIME message handed to the mail server
+        assert sent.get_content_type() == "multipart/mixed"
+        body, invite, notes = sent.get_payload()
+        assert (body.get_content_type(), body.get_payload()) == ("text/plain", "Body")
+        assert dict(invite.items()) == {
+            "MIME-Version": "1.0",
+            "Content-Type": 'text/calendar; charset="utf-8"; method="REQUEST"',
+            "Content-Transfer-Encoding": "base64",
+            "Content-Disposition": 'attachment; filename="invite.ics"',
+        }
+        assert invite.get_payload(decode=True).decode("utf-8") == ics
+        assert dict(notes.items()) == {
+            "MIME-Version": "1.0",
+            "Content-Type": 'text/plain; charset="utf-8"',
+            "Content-Transfer-Encoding": "base64",
+            "Content-Disposition": 'attachment; filename="notes.txt"',
+        }
+        assert notes.get_payload(decode=True).decode("utf-8") == "plain notes\n"
 
     def test_line_breaks_in_a_subject_become_spaces(self, bob):
         queue_email(key="k", kind="test", recipient=bob, subject="Kick-off\r\nBcc: x@example.com", body="b")
@@ -147,17 +176,33 @@ class TestVerifiedAddressesOnly:
         run_tasks()
         assert [m.to for m in mail.outbox] == [["eve@example.com"]]
 
-    def test_an_address_changed_before_sending_is_dropped(self, bob):
+    @pytest.mark.parametrize(
+        ("address", "confirmed"),
+        [
+            ("new@example.com", ""),  # changed, not confirmed yet
+            ("bob@example.com", ""),  # the same address, no longer confirmed
+            ("new@example.com", "new@example.com"),  # changed and confirmed: the row was for the old one
+        ],
+    )
+    def test_an_address_changed_or_unconfirmed_before_sending_is_dropped(self, bob, address, confirmed):
         notice(bob)
-        bob.email = "new@example.com"
+        bob.email, bob.verified_email = address, confirmed
         bob.save()
         run_tasks()
         assert mail.outbox == []
         email = Email.objects.get()
-        assert (email.status, email.last_error) == (
+        assert (email.status, email.attempts, email.last_error) == (
             EmailStatus.DROPPED,
+            0,
             "the address changed or is not verified any more",
         )
+
+    def test_the_same_address_in_other_letters_is_still_sent(self, bob):
+        notice(bob)
+        bob.email = bob.verified_email = "Bob@Example.COM"
+        bob.save()
+        run_tasks()
+        assert [m.to for m in mail.outbox] == [["bob@example.com"]]
 
     def test_no_address_no_row(self, db):
         assert notice(UserFactory(username="nomail", email="")) is None
@@ -181,7 +226,8 @@ class TestRetries:
         time_passes()
         run_tasks()
         email.refresh_from_db()
-        assert (email.status, email.attempts) == (EmailStatus.SENT, 2)
+        # Sent: the error of the failed attempt is not kept as if it still held.
+        assert (email.status, email.attempts, email.last_error) == (EmailStatus.SENT, 2, "")
         assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [email.message_id]
 
     def test_a_4xx_reply_is_temporary(self, bob, settings):
@@ -251,6 +297,19 @@ class TestAtMostOnceAWorker:
         assert len(mail.outbox) == 1
         run_tasks()  # the queued task finds it sent
         assert len(mail.outbox) == 1
+
+    def test_a_row_is_due_from_its_next_attempt_on(self, bob):
+        with time_machine.travel(datetime.datetime(2031, 5, 6, 9, 0, tzinfo=datetime.UTC), tick=False):
+            later = notice(bob, key="later")
+            Email.objects.filter(pk=later.pk).update(
+                next_attempt_at=timezone.now() + datetime.timedelta(microseconds=1)
+            )
+            assert tasks.send_email.call(later.pk) == "nothing to do"
+            due = notice(bob, key="due")  # due now, to the microsecond
+            assert due.next_attempt_at == timezone.now()
+            assert tasks.send_email.call(due.pk) == "sent"
+        assert len(mail.outbox) == 1
+        assert Email.objects.get(pk=later.pk).status == EmailStatus.QUEUED
 
     def test_the_sweep_finds_what_a_killed_worker_held(self, bob, settings):
         settings.EMAIL_SEND_LEASE_SECONDS = 60
@@ -363,6 +422,32 @@ class TestWhatIsRecorded:
         time_passes()
         assert tasks.send_email.call(email.pk) == "sent"
         assert tasks.send_email.call(email.pk) == "nothing to do"
+
+    def test_a_refused_connection_to_the_smtp_server_is_an_error_not_a_send(self, bob, settings):
+        # Django's SMTP backend swallows its errors when asked to fail silently: the row would say sent.
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))  # bound and never listening: a connection is refused at once
+            settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed.getsockname()[1]
+            settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+            settings.EMAIL_TIMEOUT = 5
+            email = notice(bob)
+            assert tasks.send_email.call(email.pk) == "retrying"
+        email.refresh_from_db()
+        assert (email.status, email.attempts, email.sent_at) == (EmailStatus.QUEUED, 1, None)
+        assert email.last_error == "ConnectionRefusedError: [Errno 111] Connection refused"
+
+    def test_a_sent_row_was_last_changed_when_the_server_took_it(self, bob, settings):
+        # The claim touches the row; the send, a minute later on a slow server, touches it again.
+        settings.EMAIL_BACKEND = "tests.test_delivery.SlowBackend"
+        start = datetime.datetime(2031, 5, 6, 9, 0, tzinfo=datetime.UTC)
+        with time_machine.travel(start, tick=False) as traveller:
+            SlowBackend.traveller = traveller
+            email = notice(bob)
+            assert tasks.send_email.call(email.pk) == "sent"
+        email.refresh_from_db()
+        sent = start + datetime.timedelta(minutes=1)
+        assert (email.status, email.sent_at, email.updated_at) == (EmailStatus.SENT, sent, sent)
 
     def test_requeue_counts_and_touches_only_what_waits(self, bob):
         emails = [notice(bob, key=f"k{i}") for i in range(3)]
