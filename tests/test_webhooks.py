@@ -870,6 +870,42 @@ class TestFailures:
         assert (delivery.status, delivery.last_error) == (DeliveryStatus.QUEUED, "HTTP 503: busy")
         assert delivery.next_attempt_at >= before + datetime.timedelta(seconds=45)
 
+    def test_a_retry_that_falls_on_the_last_instant_of_the_day_is_made(self, alice, bob, monkeypatch, caplog):
+        endpoint_for(bob, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        tasks._claim(delivery.pk)
+        now = timezone.now()
+        monkeypatch.setattr(timezone, "now", lambda: now)
+        monkeypatch.setattr(tasks, "backoff", lambda attempts, retry_after=None: delivery.give_up_at - now)
+        outcome = transport.Outcome(500, 5, error="HTTP 500")
+        with caplog.at_level("INFO", logger="webhooks.tasks"):
+            assert tasks.record(delivery.pk, attempt=1, started_at=now, outcome=outcome) == "retrying"
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.QUEUED, delivery.give_up_at)
+        assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "webhooks.tasks"] == [
+            ("INFO", f"webhook {delivery.pk} attempt 1 failed, retrying at {delivery.give_up_at}: HTTP 500")
+        ]
+
+    def test_failed_for_good_is_logged_and_counted(self, alice, bob, settings, caplog):
+        settings.WEBHOOK_DISABLE_AFTER_FAILURES = 1
+        endpoint = endpoint_for(bob, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        Delivery.objects.update(give_up_at=timezone.now())
+        delivery = Delivery.objects.get()
+        tasks._claim(delivery.pk)
+        outcome = transport.Outcome(500, 5, error="HTTP 500: " + "y" * 400)
+        with caplog.at_level("INFO", logger="webhooks.tasks"):
+            assert tasks.record(delivery.pk, attempt=1, started_at=timezone.now(), outcome=outcome) == "failed"
+        reason = "1 deliveries in a row failed after every retry; the last: " + outcome.error[:200]
+        endpoint.refresh_from_db()
+        assert (endpoint.active, endpoint.failure_streak, endpoint.disabled_reason) == (False, 1, reason)
+        assert Delivery.objects.get().status == DeliveryStatus.FAILED
+        assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "webhooks.tasks"] == [
+            ("WARNING", f"webhook endpoint {endpoint.pk} disabled: {reason}"),
+            ("WARNING", f"webhook {delivery.pk} failed for good after 1 attempt(s): {outcome.error}"),
+        ]
+
     def test_gives_up_after_about_a_day_and_disables_after_repeated_failures(self, alice, bob, settings):
         settings.WEBHOOK_DISABLE_AFTER_FAILURES = 2
         with WebhookReceiver(then=500) as receiver:
@@ -910,6 +946,16 @@ class TestFailures:
             self.deliver_one(alice, bob, receiver)
         endpoint.refresh_from_db()
         assert endpoint.failure_streak == 0
+
+    def test_a_success_resets_only_its_own_endpoints_count(self, alice, bob):
+        mine = endpoint_for(bob, events=["contact.requested"], failure_streak=1)
+        other = endpoint_for(bob, events=["contact.accepted"], failure_streak=2)
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        tasks._claim(delivery.pk)
+        outcome = transport.Outcome(204, 5)
+        assert tasks.record(delivery.pk, attempt=1, started_at=timezone.now(), outcome=outcome) == "succeeded"
+        assert dict(Endpoint.objects.values_list("pk", "failure_streak")) == {mine.pk: 0, other.pk: 2}
 
     def test_410_gone_fails_at_once_and_disables(self, alice, bob, caplog):
         with WebhookReceiver([410]) as receiver, caplog.at_level("WARNING", logger="webhooks.tasks"):
@@ -970,6 +1016,17 @@ class TestFailures:
         outcome = transport.Outcome(500, 5, error="HTTP 500")
         assert tasks.record(delivery.pk, attempt=1, started_at=timezone.now(), outcome=outcome) == "gone"
         assert (Delivery.objects.count(), DeliveryAttempt.objects.count()) == (0, 0)
+
+    def test_an_error_is_kept_to_2000_characters(self, alice, bob):
+        endpoint_for(bob, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        tasks._claim(delivery.pk)
+        error = "TLS: " + "x" * 2500
+        assert tasks.record(
+            delivery.pk, attempt=1, started_at=timezone.now(), outcome=transport.Outcome(None, 5, error)
+        )
+        assert Delivery.objects.get().last_error == DeliveryAttempt.objects.get().error == error[:2000]
 
     def test_a_redirect_is_not_followed(self, alice, bob):
         with WebhookReceiver([(302, {"Location": "http://127.0.0.1:1/elsewhere"}, b"")]) as receiver:
