@@ -1028,6 +1028,16 @@ class TestFailures:
         )
         assert Delivery.objects.get().last_error == DeliveryAttempt.objects.get().error == error[:2000]
 
+    def test_a_delivery_due_this_instant_is_claimed_and_one_taken_is_not(self, alice, bob, monkeypatch):
+        endpoint_for(bob, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        monkeypatch.setattr(timezone, "now", lambda: delivery.next_attempt_at)
+        claimed, _endpoint = tasks._claim(delivery.pk)
+        assert (claimed.status, claimed.attempts) == (DeliveryStatus.SENDING, 1)
+        assert tasks.deliver.call(delivery.pk) == "nothing to do"  # already being sent
+        assert Delivery.objects.get().attempts == 1
+
     def test_a_redirect_is_not_followed(self, alice, bob):
         with WebhookReceiver([(302, {"Location": "http://127.0.0.1:1/elsewhere"}, b"")]) as receiver:
             endpoint_for(bob, url=receiver.url(), events=["contact.requested"])
