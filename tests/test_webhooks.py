@@ -26,9 +26,9 @@ from standardwebhooks import Webhook
 from tests.conftest import client_for, run_tasks
 from tests.factories import CalendarFactory, DayFactory, InvitationFactory, UserFactory, make_friends
 from tests.support import WebhookReceiver
-from webhooks import safety, tasks, transport
+from webhooks import safety, services, tasks, transport
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, EventType, new_secret
-from webhooks.services import queue_event
+from webhooks.services import endpoint_create, queue_event
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +190,67 @@ class TestRegister:
             endpoint.set_events(events)
             with pytest.raises(IntegrityError), transaction.atomic():
                 endpoint.save()
+
+    def test_the_description_and_active_are_stored(self, alice):
+        response = register(client_for(alice), "http://127.0.0.1:8123/", description="inbox", active=False)
+        assert response.status_code == 201
+        assert (response.json()["description"], response.json()["active"]) == ("inbox", False)
+        assert Endpoint.objects.values_list("description", "active").get() == ("inbox", False)
+
+    def test_made_without_a_description_it_has_none_and_is_active(self, alice):
+        endpoint = endpoint_create(owner=alice, url="https://x.test/", events=["contact.requested"])
+        endpoint.refresh_from_db()
+        assert (endpoint.description, endpoint.active, endpoint.slot) == ("", True, 1)
+
+    def test_the_slots_are_counted_per_owner(self, alice, bob):
+        # Bob's endpoints take the first ids: Alice's slots are 1 and 2 all the same.
+        endpoint_for(bob)
+        endpoint_for(bob)
+        client = client_for(alice)
+        assert register(client, "http://127.0.0.1:8123/a").status_code == 201
+        assert register(client, "http://127.0.0.1:8123/b").status_code == 201
+        assert list(Endpoint.objects.filter(owner=alice).order_by("id").values_list("slot", "url")) == [
+            (1, "http://127.0.0.1:8123/a"),
+            (2, "http://127.0.0.1:8123/b"),
+        ]
+
+    @pytest.fixture
+    def racing(self, alice, monkeypatch):
+        """Another registration of Alice's takes the slot just found, `racing.times` times."""
+
+        class Race:
+            times = 0
+            competitors: list[Endpoint] = []
+
+        real = services.new_secret
+
+        def new_secret_while_another_registers():
+            if len(Race.competitors) < Race.times:
+                Race.competitors.append(endpoint_for(alice, url="http://127.0.0.1:9/other"))
+            return real()
+
+        monkeypatch.setattr(services, "new_secret", new_secret_while_another_registers)
+        return Race
+
+    def test_a_slot_taken_at_the_same_moment_is_looked_for_again(self, alice, racing):
+        racing.times = 1
+        response = register(client_for(alice), "http://127.0.0.1:8123/mine")
+        assert response.status_code == 201
+        assert list(Endpoint.objects.order_by("slot").values_list("slot", "url")) == [
+            (1, "http://127.0.0.1:9/other"),
+            (2, "http://127.0.0.1:8123/mine"),
+        ]
+        assert response.json()["id"] == Endpoint.objects.get(slot=2).pk
+
+    def test_a_race_lost_twice_answers_409(self, alice, racing):
+        racing.times = 5
+        response = register(client_for(alice), "http://127.0.0.1:8123/mine")
+        assert (response.status_code, response.json()) == (
+            409,
+            {"detail": "Another webhook was registered at the same moment; try again."},
+        )
+        assert len(racing.competitors) == 2  # it looked twice, then gave up
+        assert not Endpoint.objects.exists()  # the whole registration was rolled back
 
 
 class TestRefusedUrls:
@@ -379,6 +440,37 @@ class TestChange:
         endpoint.refresh_from_db()
         assert endpoint.failure_streak == 0
 
+    def test_a_new_url_is_stored(self, alice):
+        client = client_for(alice)
+        endpoint = register(client, "http://127.0.0.1:8123/").json()
+        response = client.patch(f"/webhooks/{endpoint['id']}/", {"url": "http://127.0.0.1:8124/new"}, format="json")
+        assert (response.status_code, response.json()["url"]) == (200, "http://127.0.0.1:8124/new")
+        assert Endpoint.objects.get().url == "http://127.0.0.1:8124/new"
+
+    def test_pausing_a_disabled_endpoint_keeps_why_and_resuming_an_active_one_keeps_its_count(self, alice):
+        when = timezone.now() - datetime.timedelta(hours=1)
+        disabled = endpoint_for(
+            alice, active=False, disabled_at=when, disabled_reason="5 deliveries...", failure_streak=5
+        )
+        failing = endpoint_for(alice, failure_streak=2)
+        client = client_for(alice)
+        response = client.patch(f"/webhooks/{disabled.pk}/", {"active": False}, format="json")
+        assert response.status_code == 200
+        assert (response.json()["disabled_at"], response.json()["disabled_reason"]) == (
+            when.isoformat().replace("+00:00", "Z"),
+            "5 deliveries...",
+        )
+        disabled.refresh_from_db()
+        assert (disabled.active, disabled.disabled_at, disabled.disabled_reason, disabled.failure_streak) == (
+            False,
+            when,
+            "5 deliveries...",
+            5,
+        )
+        assert client.patch(f"/webhooks/{failing.pk}/", {"active": True}, format="json").status_code == 200
+        failing.refresh_from_db()
+        assert (failing.active, failing.failure_streak) == (True, 2)
+
     def test_delete_removes_it_with_its_deliveries(self, alice):
         endpoint = endpoint_for(alice)
         queue_event(EventType.CONTACT_REQUESTED, owners=[alice.pk], build=dict)
@@ -421,6 +513,27 @@ class TestRotateSecret:
             Webhook(second["secret"]).verify(request["body"], request["headers"])
             with pytest.raises(Exception, match="No matching signature found"):
                 Webhook(first["secret"]).verify(request["body"], request["headers"])
+
+    def test_with_no_overlap_the_old_secret_is_forgotten_at_once(self, alice, settings):
+        settings.WEBHOOK_SECRET_OVERLAP_HOURS = 0
+        endpoint = endpoint_for(
+            alice, previous_secret=new_secret(), previous_secret_until=timezone.now() + datetime.timedelta(hours=1)
+        )
+        response = client_for(alice).post(f"/webhooks/{endpoint.pk}/rotate-secret/")
+        assert response.status_code == 200
+        endpoint.refresh_from_db()
+        assert (endpoint.secret, endpoint.previous_secret, endpoint.previous_secret_until) == (
+            response.json()["secret"],
+            "",
+            None,
+        )
+
+    def test_the_overlap_ends_at_its_instant(self, alice):
+        until = timezone.now() + datetime.timedelta(hours=1)
+        endpoint = endpoint_for(alice, previous_secret=new_secret(), previous_secret_until=until)
+        before = until - datetime.timedelta(microseconds=1)
+        assert tasks.signing_secrets(endpoint, before) == [endpoint.secret, endpoint.previous_secret]
+        assert tasks.signing_secrets(endpoint, until) == [endpoint.secret]
 
 
 class TestQueries:
@@ -629,6 +742,25 @@ class TestPayloads:
             request_then_fail()
         assert (Delivery.objects.count(), DBTaskResult.objects.count()) == (0, tasks_before)
 
+    def test_the_body_is_compact_utf8_json_stamped_in_utc(self, alice, settings):
+        settings.TIME_ZONE = "America/New_York"  # the server's zone does not show
+        endpoint = endpoint_for(alice)
+        before = timezone.now()
+        (queued,) = queue_event(
+            EventType.CONTACT_REQUESTED,
+            owners=[alice.pk],
+            build=lambda: {"title": "Café Zoë", "on": datetime.date(2030, 5, 6)},
+        )
+        delivery = Delivery.objects.get()
+        assert (queued.pk, delivery.endpoint_id, delivery.event_type) == (delivery.pk, endpoint.pk, "contact.requested")
+        stamp = json.loads(delivery.payload)["timestamp"]
+        assert STAMP.match(stamp)
+        sent = datetime.datetime.fromisoformat(stamp)
+        assert before - datetime.timedelta(seconds=1) <= sent <= timezone.now()
+        assert delivery.payload == (
+            '{"type":"contact.requested","timestamp":"' + stamp + '","data":{"title":"Café Zoë","on":"2030-05-06"}}'
+        )
+
     def test_an_event_nobody_listens_to_costs_one_query(self, alice, django_assert_num_queries):
         endpoint_for(alice, events=["contact.accepted"])
         with django_assert_num_queries(1):
@@ -738,6 +870,42 @@ class TestFailures:
         assert (delivery.status, delivery.last_error) == (DeliveryStatus.QUEUED, "HTTP 503: busy")
         assert delivery.next_attempt_at >= before + datetime.timedelta(seconds=45)
 
+    def test_a_retry_that_falls_on_the_last_instant_of_the_day_is_made(self, alice, bob, monkeypatch, caplog):
+        endpoint_for(bob, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        tasks._claim(delivery.pk)
+        now = timezone.now()
+        monkeypatch.setattr(timezone, "now", lambda: now)
+        monkeypatch.setattr(tasks, "backoff", lambda attempts, retry_after=None: delivery.give_up_at - now)
+        outcome = transport.Outcome(500, 5, error="HTTP 500")
+        with caplog.at_level("INFO", logger="webhooks.tasks"):
+            assert tasks.record(delivery.pk, attempt=1, started_at=now, outcome=outcome) == "retrying"
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.QUEUED, delivery.give_up_at)
+        assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "webhooks.tasks"] == [
+            ("INFO", f"webhook {delivery.pk} attempt 1 failed, retrying at {delivery.give_up_at}: HTTP 500")
+        ]
+
+    def test_failed_for_good_is_logged_and_counted(self, alice, bob, settings, caplog):
+        settings.WEBHOOK_DISABLE_AFTER_FAILURES = 1
+        endpoint = endpoint_for(bob, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        Delivery.objects.update(give_up_at=timezone.now())
+        delivery = Delivery.objects.get()
+        tasks._claim(delivery.pk)
+        outcome = transport.Outcome(500, 5, error="HTTP 500: " + "y" * 400)
+        with caplog.at_level("INFO", logger="webhooks.tasks"):
+            assert tasks.record(delivery.pk, attempt=1, started_at=timezone.now(), outcome=outcome) == "failed"
+        reason = "1 deliveries in a row failed after every retry; the last: " + outcome.error[:200]
+        endpoint.refresh_from_db()
+        assert (endpoint.active, endpoint.failure_streak, endpoint.disabled_reason) == (False, 1, reason)
+        assert Delivery.objects.get().status == DeliveryStatus.FAILED
+        assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "webhooks.tasks"] == [
+            ("WARNING", f"webhook endpoint {endpoint.pk} disabled: {reason}"),
+            ("WARNING", f"webhook {delivery.pk} failed for good after 1 attempt(s): {outcome.error}"),
+        ]
+
     def test_gives_up_after_about_a_day_and_disables_after_repeated_failures(self, alice, bob, settings):
         settings.WEBHOOK_DISABLE_AFTER_FAILURES = 2
         with WebhookReceiver(then=500) as receiver:
@@ -779,10 +947,23 @@ class TestFailures:
         endpoint.refresh_from_db()
         assert endpoint.failure_streak == 0
 
-    def test_410_gone_fails_at_once_and_disables(self, alice, bob):
-        with WebhookReceiver([410]) as receiver:
+    def test_a_success_resets_only_its_own_endpoints_count(self, alice, bob):
+        mine = endpoint_for(bob, events=["contact.requested"], failure_streak=1)
+        other = endpoint_for(bob, events=["contact.accepted"], failure_streak=2)
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        tasks._claim(delivery.pk)
+        outcome = transport.Outcome(204, 5)
+        assert tasks.record(delivery.pk, attempt=1, started_at=timezone.now(), outcome=outcome) == "succeeded"
+        assert dict(Endpoint.objects.values_list("pk", "failure_streak")) == {mine.pk: 0, other.pk: 2}
+
+    def test_410_gone_fails_at_once_and_disables(self, alice, bob, caplog):
+        with WebhookReceiver([410]) as receiver, caplog.at_level("WARNING", logger="webhooks.tasks"):
             endpoint = endpoint_for(bob, url=receiver.url(), events=["contact.requested"])
             delivery = self.deliver_one(alice, bob, receiver, rounds=3)
+        assert [r.getMessage() for r in caplog.records if r.name == "webhooks.tasks"] == [
+            f"webhook endpoint {endpoint.pk} disabled: The endpoint answered 410 Gone: it wants no more deliveries."
+        ]
         assert (delivery.status, delivery.attempts, delivery.response_status) == (DeliveryStatus.FAILED, 1, 410)
         endpoint.refresh_from_db()
         assert (endpoint.active, endpoint.disabled_reason) == (
@@ -790,6 +971,72 @@ class TestFailures:
             "The endpoint answered 410 Gone: it wants no more deliveries.",
         )
         assert [m.subject for m in mail.outbox] == [f"Webhook disabled: {receiver.url()}"]
+
+    def test_a_410_for_an_endpoint_paused_meanwhile_leaves_it_paused(self, alice, bob):
+        endpoint = endpoint_for(bob, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        assert tasks._claim(delivery.pk) is not None  # the attempt starts...
+        # ...its owner pauses the endpoint while it runs...
+        assert client_for(bob).patch(f"/webhooks/{endpoint.pk}/", {"active": False}, format="json").status_code == 200
+        # ...and the receiver answers 410.
+        outcome = transport.Outcome(status=410, duration_ms=5)
+        assert tasks.record(delivery.pk, attempt=1, started_at=timezone.now(), outcome=outcome) == "failed: 410 Gone"
+        endpoint.refresh_from_db()
+        assert (endpoint.active, endpoint.disabled_at, endpoint.disabled_reason) == (False, None, "")
+        assert mail.outbox == []
+        assert not DBTaskResult.objects.filter(task_path__contains="send_email").exists()
+        assert Delivery.objects.get().status == DeliveryStatus.FAILED
+
+    def test_the_owner_is_told_once_with_a_long_url_cut_in_the_subject(self, alice, bob):
+        from delivery.models import Email
+
+        url = "http://127.0.0.1:9/" + "a" * 300
+        endpoint = endpoint_for(bob, url=url, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        tasks._claim(delivery.pk)
+        tasks.record(delivery.pk, attempt=1, started_at=timezone.now(), outcome=transport.Outcome(410, 5))
+        endpoint.refresh_from_db()
+        notice = Email.objects.get()
+        assert (notice.kind, notice.recipient, notice.subject) == (
+            "webhook_disabled",
+            bob,
+            "Webhook disabled: " + url[:200],
+        )
+        assert notice.key == f"webhook_disabled:{endpoint.pk}:{endpoint.disabled_at.timestamp()}"
+        assert f"your webhook {url} (id {endpoint.pk})" in notice.body
+
+    def test_an_attempt_whose_endpoint_was_deleted_meanwhile_writes_nothing(self, alice, bob):
+        endpoint = endpoint_for(bob, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        tasks._claim(delivery.pk)
+        assert client_for(bob).delete(f"/webhooks/{endpoint.pk}/").status_code == 204
+        outcome = transport.Outcome(500, 5, error="HTTP 500")
+        assert tasks.record(delivery.pk, attempt=1, started_at=timezone.now(), outcome=outcome) == "gone"
+        assert (Delivery.objects.count(), DeliveryAttempt.objects.count()) == (0, 0)
+
+    def test_an_error_is_kept_to_2000_characters(self, alice, bob):
+        endpoint_for(bob, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        tasks._claim(delivery.pk)
+        error = "TLS: " + "x" * 2500
+        assert tasks.record(
+            delivery.pk, attempt=1, started_at=timezone.now(), outcome=transport.Outcome(None, 5, error)
+        )
+        assert Delivery.objects.get().last_error == DeliveryAttempt.objects.get().error == error[:2000]
+
+    def test_a_delivery_due_this_instant_is_claimed_and_one_taken_is_not(self, alice, bob, monkeypatch):
+        endpoint_for(bob, events=["contact.requested"])
+        client_for(alice).post("/contacts/add/", {"username": "bob"}, format="json")
+        delivery = Delivery.objects.get()
+        monkeypatch.setattr(timezone, "now", lambda: delivery.next_attempt_at)
+        claimed, _endpoint = tasks._claim(delivery.pk)
+        assert (claimed.status, claimed.attempts) == (DeliveryStatus.SENDING, 1)
+        assert tasks.deliver.call(delivery.pk) == "nothing to do"  # already being sent
+        assert Delivery.objects.get().attempts == 1
 
     def test_a_redirect_is_not_followed(self, alice, bob):
         with WebhookReceiver([(302, {"Location": "http://127.0.0.1:1/elsewhere"}, b"")]) as receiver:
@@ -962,6 +1209,79 @@ class TestOperations:
             run_tasks()
         assert len(receiver.requests) == 1
         assert list(Delivery.objects.values_list("status", "attempts")) == [(DeliveryStatus.SUCCEEDED, 2)]
+
+    def test_the_sweep_takes_only_what_was_left_behind(self, bob, caplog):
+        endpoint = endpoint_for(bob, events=["contact.requested"])
+        now = timezone.now()
+        later = now + datetime.timedelta(hours=1)
+        lease_ago = now - datetime.timedelta(minutes=5)  # WEBHOOK_SEND_LEASE_SECONDS is a minute
+        yesterday, month_ago = now - datetime.timedelta(days=1), now - datetime.timedelta(days=31)
+
+        def left(status, *, updated=now, next_attempt=later, created=now):
+            delivery = Delivery.objects.create(
+                endpoint=endpoint,
+                event_type="contact.requested",
+                payload="{}",
+                status=status,
+                next_attempt_at=next_attempt,
+                give_up_at=later,
+                delivered_at=created if status == DeliveryStatus.SUCCEEDED else None,
+            )
+            Delivery.objects.filter(pk=delivery.pk).update(updated_at=updated, created_at=created)
+            return delivery.pk
+
+        rows = {
+            "sending, its worker gone": left(DeliveryStatus.SENDING, updated=lease_ago),
+            "sending now": left(DeliveryStatus.SENDING),
+            "queued, its task lost": left(DeliveryStatus.QUEUED, next_attempt=lease_ago),
+            "queued for later": left(DeliveryStatus.QUEUED, updated=lease_ago),
+            "failed yesterday": left(
+                DeliveryStatus.FAILED, updated=lease_ago, next_attempt=lease_ago, created=yesterday
+            ),
+            "succeeded a month ago": left(DeliveryStatus.SUCCEEDED, updated=lease_ago, created=month_ago),
+            "succeeded yesterday": left(DeliveryStatus.SUCCEEDED, updated=lease_ago, created=yesterday),
+            "queued a month ago": left(DeliveryStatus.QUEUED, created=month_ago),
+        }
+        DBTaskResult.objects.all().delete()
+        with caplog.at_level("WARNING", logger="webhooks.tasks"):
+            assert tasks.sweep.call() == "2 queued again, 1 old rows deleted"
+        assert caplog.record_tuples == [("webhooks.tasks", 30, "webhook sweep: 2 delivery(ies) queued again")]
+        status = dict(Delivery.objects.values_list("pk", "status"))
+        assert {name: status.get(pk) for name, pk in rows.items()} == {
+            "sending, its worker gone": DeliveryStatus.QUEUED,
+            "sending now": DeliveryStatus.SENDING,
+            "queued, its task lost": DeliveryStatus.QUEUED,
+            "queued for later": DeliveryStatus.QUEUED,
+            "failed yesterday": DeliveryStatus.FAILED,
+            "succeeded a month ago": None,  # deleted
+            "succeeded yesterday": DeliveryStatus.SUCCEEDED,
+            "queued a month ago": DeliveryStatus.QUEUED,
+        }
+        assert Delivery.objects.get(pk=rows["queued for later"]).next_attempt_at == later
+        # Queued again within their day, not given another one.
+        assert set(Delivery.objects.filter(status=DeliveryStatus.QUEUED).values_list("give_up_at", flat=True)) == {
+            later
+        }
+        queued = sorted(result.args_kwargs["args"] for result in DBTaskResult.objects.all())
+        assert queued == sorted([[rows["sending, its worker gone"]], [rows["queued, its task lost"]]])
+
+    def test_requeue_counts_each_and_leaves_what_finished_meanwhile(self, alice, bob):
+        endpoint_for(bob, events=["contact.requested"])
+        for name in ("carol", "dave", "erin"):
+            client_for(UserFactory(username=name)).post("/contacts/add/", {"username": "bob"}, format="json")
+        done, *failed = Delivery.objects.order_by("id")
+        Delivery.objects.filter(pk=done.pk).update(status=DeliveryStatus.SUCCEEDED, delivered_at=timezone.now())
+        Delivery.objects.exclude(pk=done.pk).update(status=DeliveryStatus.FAILED)
+        DBTaskResult.objects.all().delete()
+        # The selection was made before the first one succeeded (a retry by hand racing a worker).
+        assert tasks.requeue(Delivery.objects.all()) == 2
+        assert list(Delivery.objects.order_by("id").values_list("status", flat=True)) == [
+            DeliveryStatus.SUCCEEDED,
+            DeliveryStatus.QUEUED,
+            DeliveryStatus.QUEUED,
+        ]
+        queued = sorted(result.args_kwargs["args"] for result in DBTaskResult.objects.all())
+        assert queued == [[failed[0].pk], [failed[1].pk]]
 
     def test_health_detail_shows_the_deliveries(self, alice, bob, settings):
         settings.HEALTH_DETAIL_TOKEN = "t0ken"
