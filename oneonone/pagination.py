@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 _Row = TypeVar("_Row")
 
+# No list holds this many rows; an OFFSET beyond it would overflow a 64-bit integer in the database.
+MAX_OFFSET = 2**53
+
 
 class _FetchedPaginator(DjangoPaginator):
     """Django's paginator over a page already fetched, with the count that came with it."""
@@ -75,6 +78,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
             _, count = fetch(1, 0)  # the count first: the last page is a number only then
             page_number = _FetchedPaginator([], count, page_size).num_pages
         number = self._whole_number(page_number)
+        if (number - 1) * page_size > MAX_OFFSET:
+            # Past the end of any list, and an offset the database could not hold (SQLite: an overflow).
+            message = DjangoPaginator.default_error_messages["no_results"]
+            raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(message)))
         rows, count = fetch(page_size, (number - 1) * page_size)
         paginator = _FetchedPaginator(rows, count, page_size)
         try:

@@ -509,6 +509,7 @@ LISTS = [
         ({"page": "true"}, 404, {"detail": "Invalid page."}),
         ({"page": -5}, 404, {"detail": "Invalid page."}),
         ({"page": 99}, 404, {"detail": "Invalid page."}),
+        ({"page": 2792612604683169792}, 404, {"detail": "Invalid page."}),  # an offset no database holds
     ],
 )
 def test_a_star_never_turns_an_error_into_a_304(w, path, query, status, body):
