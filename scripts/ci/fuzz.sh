@@ -79,6 +79,9 @@ token="$(curl -sf -X POST "$base/auth/login/" -H 'Content-Type: application/json
 
 .venv/bin/python stories/fuzz/config.py "$work/ids.json" >"$work/schemathesis.toml"
 curl -sf "$base/schema/?format=json" -o "$work/schema.json"
+# The hook's excusal against every spelling of a finding seen so far (seconds, before minutes of fuzzing).
+FUZZ_IDS_FILE="$work/ids.json" FUZZ_SCHEMA_FILE="$work/schema.json" PYTHONPATH=stories/fuzz \
+  .venv-fuzz/bin/python stories/fuzz/check_hooks.py
 
 set +e
 FUZZ_IDS_FILE="$work/ids.json" FUZZ_SCHEMA_FILE="$work/schema.json" FUZZ_BASE_URL="$base" FUZZ_TOKEN="$token" \
