@@ -299,6 +299,12 @@ class TestDelete:
         (attachment,) = notice.attachments
         assert "METHOD:CANCEL" in attachment.get_payload(decode=True).decode()
 
+    def test_a_fixed_number_of_queries(self, django_assert_num_queries):
+        # The calendars are read with their creator under the lock; each participant told costs its email's queries.
+        alice, *_ = world()
+        with django_assert_num_queries(37):
+            assert account_services.user_delete(user=alice, password=PASSWORD)
+
     def test_an_account_deleted_meanwhile_is_nothing_to_do(self):
         # A second deletion that waited for the first's row lock (TestDeleteRaces) finds the row gone.
         zoe = UserFactory(username="zoe")

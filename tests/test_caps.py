@@ -197,6 +197,21 @@ class TestTimeslotsPerCalendar:
         }
         assert TimeSlot.objects.filter(day__calendar=calendar, owner=user).count() == 500
 
+    def test_others_slots_on_the_day_make_no_room(self, auth_client, user, other_user):
+        calendar, _ = calendar_with_slots(user, MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR)
+        InvitationFactory(calendar=calendar, invitee=other_user, status="accepted")
+        last = Day.objects.filter(calendar=calendar, timeslots__owner=user).order_by("-date").first()
+        TimeSlot.objects.bulk_create(
+            [TimeSlot(day=last, owner=other_user, start_time=s, end_time=e) for s, e in slot_times(40)]
+        )
+        response = auth_client.put(slots_url(last), slot_bodies(21), format="json")
+        assert response.status_code == 400
+        assert response.json() == {
+            "non_field_errors": ["These timeslots would give you 501 on this calendar; 500 is the most allowed."]
+        }
+        assert TimeSlot.objects.filter(day__calendar=calendar, owner=user).count() == 500
+        assert TimeSlot.objects.filter(day=last, owner=other_user).count() == 40
+
     def test_editing_the_calendar_cannot_pass_the_cap(self, auth_client, user):
         calendar, days = calendar_with_slots(user, MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR - 1, days=11)
         kept = [{"id": d.pk, "date": d.date.isoformat(), "ranking": d.ranking} for d in days]

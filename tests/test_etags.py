@@ -666,3 +666,28 @@ def test_versions_only_grow(w):
     assert Day.objects.filter(calendar=cal).exists()
     assert Invitation.objects.filter(calendar=cal).exists()
     assert Contact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("write", "changes"),
+    [
+        (add_slot, 1),
+        (move_slot, 1),
+        (whole_day, 1),
+        (rename_calendar, 1),
+        (edit_day, 1),
+        (finalize, 1),
+        (finalize_then_undo, 2),
+        (revoke, 1),
+        (invite, 1),
+        (delete_account, 1),
+        (delete_account_in_the_admin, 1),
+        (rename_user, 1),
+    ],
+)
+def test_each_change_counts_one(w, write, changes):
+    """A calendar's version is one more with every change (calendars.versions): counted once, never twice."""
+    cal = w["cal"]
+    before = Calendar.objects.get(pk=cal.pk).version
+    write(w)
+    assert Calendar.objects.get(pk=cal.pk).version == before + changes

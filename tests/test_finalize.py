@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 
 from calendars import selectors
+from calendars import services as calendar_services
 from calendars.models import Calendar, Invitation, TimeSlot
 from invitations import services as invitation_services
 from oneonone.exceptions import Conflict
@@ -144,6 +145,16 @@ class TestFinalize:
         calendar = Calendar.objects.get()
         assert (calendar.schedule_revision, calendar.ics_sequence) == (3, 2)
 
+    def test_a_fixed_number_of_queries(self, world, django_assert_num_queries):
+        # The calendar is read with its creator under the lock; each participant told costs its email's queries.
+        calendar = world["calendar"]
+        with django_assert_num_queries(19):
+            calendar_services.calendar_finalize(
+                calendar=calendar, date=MAY_6, start_time=datetime.time(10), end_time=datetime.time(11)
+            )
+        with django_assert_num_queries(18):
+            calendar_services.calendar_unfinalize(calendar=calendar)
+
     def test_undo_touches_this_calendar_only(self, world):
         other = CalendarFactory(creator=world["users"]["alice"], title="Other", timezone="UTC")
         DayFactory(calendar=other, date=MAY_6, ranking=1)
@@ -180,6 +191,14 @@ class TestFinalizeInput:
         assert response.status_code == 400
         assert response.json() == errors
         assert Calendar.objects.get().finalized_date is None
+
+    def test_a_day_of_another_calendar_is_not_a_day_of_this_one(self, world):
+        other = CalendarFactory(creator=world["users"]["alice"], title="Other", timezone="UTC")
+        DayFactory(calendar=other, date=datetime.date(2030, 5, 8), ranking=1)
+        response = finalize(world, {**MEETING, "date": "2030-05-08"})
+        assert response.status_code == 400
+        assert response.json() == {"date": ["2030-05-08 is not a day of this calendar."]}
+        assert Calendar.objects.get(pk=world["calendar"].pk).finalized_date is None
 
     @pytest.mark.parametrize("value", ["24:00", "10:60", "9am", "10:00:00.5", ""])
     def test_bad_time_format(self, world, value):

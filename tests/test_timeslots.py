@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from calendars.models import TimeSlot
 from tests.conftest import client_for
@@ -258,6 +261,16 @@ class TestUpdate:
         slot.refresh_from_db()
         assert response.json() == body(slot)
         assert (slot.start_time, slot.end_time) == (t(9, 30), t(11))
+
+    def test_writes_only_the_times_and_the_preference(self, day, user, auth_client):
+        # Only the admin moves a slot to another day, without the day's lock: a move racing this PUT is kept.
+        slot = TimeSlotFactory(day=day, owner=user, start_time=t(9), end_time=t(10))
+        with CaptureQueriesContext(connection) as queries:
+            response = auth_client.put(url(day, slot), {"start_time": "09:30", "end_time": "11:00"}, format="json")
+        assert response.status_code == 200
+        (update,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "calendars_timeslot"')]
+        written = re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0])
+        assert written == ["start_time", "end_time", "preference"]
 
     def test_may_overlap_its_own_old_times(self, day, user, auth_client):
         slot = TimeSlotFactory(day=day, owner=user, start_time=t(9), end_time=t(10))
