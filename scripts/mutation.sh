@@ -30,13 +30,7 @@ for arg in "$@"; do
   esac
 done
 
-scripts/bootstrap.sh requirements.txt >/dev/null
-if [ ! -x .venv-mutation/bin/mutmut ] || [ requirements-mutation.txt -nt .venv-mutation/.installed ] ||
-  [ requirements-dev.txt -nt .venv-mutation/.installed ] || [ requirements.txt -nt .venv-mutation/.installed ]; then
-  "${PYTHON:-python3}" -m venv .venv-mutation
-  .venv-mutation/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
-  touch .venv-mutation/.installed
-fi
+mutation_venv
 mutate=(nice -n "${MUTATION_NICE:-10}" .venv-mutation/bin/python scripts/mutation/mutate.py)
 
 PG_TMPDIR=""

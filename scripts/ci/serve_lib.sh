@@ -104,3 +104,15 @@ _stop_signalled() {
   done
   return 0
 }
+
+# mutation_venv: .venv-mutation (mutmut with the application's requirements, requirements-mutation.txt), made
+# or refreshed when a requirements file is newer than it; .venv first (scripts/bootstrap.sh).
+mutation_venv() {
+  scripts/bootstrap.sh requirements.txt >/dev/null
+  if [ ! -x .venv-mutation/bin/mutmut ] || [ requirements-mutation.txt -nt .venv-mutation/.installed ] ||
+    [ requirements-dev.txt -nt .venv-mutation/.installed ] || [ requirements.txt -nt .venv-mutation/.installed ]; then
+    "${PYTHON:-python3}" -m venv .venv-mutation
+    .venv-mutation/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
+    touch .venv-mutation/.installed
+  fi
+}
