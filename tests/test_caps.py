@@ -197,6 +197,28 @@ class TestTimeslotsPerCalendar:
         }
         assert TimeSlot.objects.filter(day__calendar=calendar, owner=user).count() == 500
 
+    def test_slots_on_my_other_calendars_do_not_count(self, auth_client, user):
+        calendar_with_slots(user, MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR)
+        fresh = CalendarFactory(creator=user)
+        day = Day.objects.create(calendar=fresh, date=START, ranking=1)
+        response = auth_client.post(slots_url(day), {"start_time": "09:00", "end_time": "10:00"}, format="json")
+        assert response.status_code == 201
+        assert TimeSlot.objects.filter(owner=user).count() == MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR + 1
+
+    def test_over_the_cap_already_a_whole_day_may_keep_its_count(self, auth_client, user):
+        # Over the cap by rows written before it (or by the admin): saving a day without growing is no harm.
+        calendar, _ = calendar_with_slots(user, MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR + 2)
+        last = Day.objects.filter(calendar=calendar, timeslots__owner=user).order_by("-date").first()
+        on_last = TimeSlot.objects.filter(day=last, owner=user).count()
+        other_times = [{"start_time": f"{s:%H:%M}", "end_time": f"{e:%H:%M}"} for s, e in slot_times(48)[-on_last:]]
+        assert auth_client.put(slots_url(last), other_times, format="json").status_code == 200
+        assert TimeSlot.objects.filter(day__calendar=calendar, owner=user).count() == 502
+        response = auth_client.put(slots_url(last), other_times + slot_bodies(1), format="json")
+        assert response.status_code == 400
+        assert response.json() == {
+            "non_field_errors": ["These timeslots would give you 503 on this calendar; 500 is the most allowed."]
+        }
+
     def test_others_slots_on_the_day_make_no_room(self, auth_client, user, other_user):
         calendar, _ = calendar_with_slots(user, MAX_TIMESLOTS_PER_OWNER_PER_CALENDAR)
         InvitationFactory(calendar=calendar, invitee=other_user, status="accepted")

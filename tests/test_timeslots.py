@@ -129,6 +129,17 @@ class TestCreate:
         }
         assert (slot.day, slot.owner, slot.start_time, slot.end_time) == (day, user, t(9), datetime.time(10, 30, 15))
 
+    def test_what_the_database_refuses_after_the_checks_is_a_400(self, day, auth_client, monkeypatch):
+        from django.db import IntegrityError
+
+        def refused(*args, **kwargs):
+            raise IntegrityError("timeslot constraint")
+
+        monkeypatch.setattr(TimeSlot, "save", refused)
+        response = auth_client.post(url(day), {"start_time": "09:00", "end_time": "10:30"}, format="json")
+        assert (response.status_code, response.json()) == (400, {"end_time": ["End time must be after start time."]})
+        assert not TimeSlot.objects.exists()
+
     def test_participant_adds_own_slot(self, day, participant, other_client):
         response = other_client.post(url(day), {"start_time": "09:00", "end_time": "10:00"}, format="json")
         assert response.status_code == 201
