@@ -52,6 +52,24 @@ EXCUSED = {
     ),
     "pointer with '#'": case("/contacts/unblock/", {"username": 3}, [mutation("#/properties/username/type", ())]),
     "coverage phase, pointer only": case("/contacts/unblock/", {"username": 0}, location="/properties/username/type"),
+    # The first day has no slots: the value is found by its path, not through the first items.
+    "a later item, by its path": case(
+        "/calendars/",
+        {
+            "title": "t",
+            "days": [
+                {"date": "2030-01-02", "ranking": 1},
+                {"date": "2030-01-03", "ranking": 2, "timeslots": [{"start_time": 9, "end_time": "10:00"}]},
+            ],
+        },
+        [
+            mutation(
+                "/properties/days/items/properties/timeslots/items/properties/start_time",
+                ("type",),
+                ("days", 1, "timeslots", 0, "start_time"),
+            )
+        ],
+    ),
     "through a reference": case(
         "/calendars/",
         {"title": 7, "days": DAYS},

@@ -119,21 +119,32 @@ def _body_schema(case) -> dict | None:
     return None if content is None else _resolve(content["schema"])
 
 
-def _walk(schema: dict, body, parts: list[str]) -> tuple[dict, object] | None:
-    """The schema and the value a schema pointer's segments lead to (the first item of an array), or None."""
-    value = body
+def _schema_at(schema: dict, parts: list[str]) -> dict | None:
+    """The schema a pointer's segments lead to (`properties/a`, `items`, `$ref/Name`), or None."""
+    parts = list(parts)
     while parts:
         keyword = parts.pop(0)
         if keyword == "$ref" and parts:
             parts.pop(0)  # the value channel names the reference it followed; _resolve follows it at each step
-        elif keyword == "properties" and parts and isinstance(value, dict):
-            name = parts.pop(0)
-            schema, value = _resolve(schema.get("properties", {}).get(name, {})), value.get(name)
-        elif keyword == "items" and isinstance(value, list) and value:
-            schema, value = _resolve(schema.get("items", {})), value[0]
+        elif keyword == "properties" and parts:
+            schema = _resolve(schema.get("properties", {}).get(parts.pop(0), {}))
+        elif keyword == "items":
+            schema = _resolve(schema.get("items", {}))
         else:
             return None
-    return schema, value
+    return schema
+
+
+def _value_along(body, parts: list[str]) -> object:
+    """The value a pointer's segments lead to in the body, an array's first item standing for its items."""
+    for index, keyword in enumerate(parts):
+        if keyword == "properties" and index + 1 < len(parts) and isinstance(body, dict):
+            body = body.get(parts[index + 1])
+        elif keyword == "items":
+            if not isinstance(body, list) or not body:
+                return None
+            body = body[0]
+    return body
 
 
 def _value_at(body, path) -> object:
@@ -156,18 +167,16 @@ def _string_number(schema: dict, body, pointer: str, keywords: tuple[str, ...], 
     and gives the value's own path in the body.
     """
     parts = [part for part in pointer.lstrip("#").split("/") if part]
-    if parts[-1:] == ["type"]:
+    if parts[-1:] == ["type"] and parts[-2:-1] != ["properties"]:  # the keyword, not a property named "type"
         parts, keywords = parts[:-1], ("type",)
     if tuple(keywords) != ("type",):
         return False
-    found = _walk(schema, body, parts)
-    if found is None:
+    target = _schema_at(schema, parts)
+    if target is None:
         return False
-    schema, value = found
-    if path:
-        value = _value_at(body, path)
+    value = _value_at(body, path) if path else _value_along(body, parts)
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return number and schema.get("type") == "string"
+    return number and target.get("type") == "string"
 
 
 def _form_leniency(schema: dict, body, pointer: str) -> bool:
