@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import hashlib
 
-from django.http import Http404, HttpResponseNotModified
+from django.http import Http404
 from django.utils.functional import cached_property
-from django.utils.http import parse_etags
 from rest_framework import mixins, status, viewsets
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
@@ -308,15 +307,6 @@ class FeedTokenView(IdempotentWrites, APIView):
         return Response(FeedTokenSerializer(feed_token, context={"request": request}).data)
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for it) or is `*`."""
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    return any(tag.removeprefix("W/") == etag for tag in parse_etags(if_none_match))
-
-
 @openapi.feed
 class CalendarFeedView(ICalendarViewMixin):
     authentication_classes: list = []
@@ -330,10 +320,7 @@ class CalendarFeedView(ICalendarViewMixin):
         body = ics.feed_ics(owner=owner, calendars=selectors.finalized_meetings(user=owner))
         # Private data behind a secret URL: shared caches must not keep it, and a client revalidates it
         # every time; the strong ETag (the document's digest) spares it the body when nothing changed.
-        headers = {"Cache-Control": "private, no-cache", "ETag": f'"{hashlib.sha256(body).hexdigest()}"'}
-        if _matches(request.headers.get("If-None-Match"), headers["ETag"]):
-            not_modified = HttpResponseNotModified()
-            for name, value in headers.items():
-                not_modified[name] = value
-            return not_modified
-        return Response(body, headers=headers)
+        current = f'"{hashlib.sha256(body).hexdigest()}"'
+        if etags.names(request.headers.get("If-None-Match"), current):
+            return etags.not_modified(current)
+        return Response(body, headers={"Cache-Control": etags.CACHE_CONTROL, "ETag": current})

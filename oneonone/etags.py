@@ -69,14 +69,18 @@ def any_tag(request: Request | HttpRequest) -> bool:
     return header.strip() == "*" and applies(request)
 
 
-def none_match(request: Request | HttpRequest, current: str) -> bool:
-    """Whether `If-None-Match` names `current` (weak comparison: `W/"x"` matches `"x"`) or is `*`."""
-    header = request.META.get("HTTP_IF_NONE_MATCH")
-    if not header or not applies(request):
+def names(if_none_match: str | None, current: str) -> bool:
+    """Whether an `If-None-Match` header names `current` (weak comparison: `W/"x"` matches `"x"`) or is `*`."""
+    if not if_none_match:
         return False
-    if header.strip() == "*":
+    if if_none_match.strip() == "*":
         return True
-    return any(sent.removeprefix("W/") == current for sent in parse_etags(header))
+    return any(sent.removeprefix("W/") == current for sent in parse_etags(if_none_match))
+
+
+def none_match(request: Request | HttpRequest, current: str) -> bool:
+    """Whether the request's `If-None-Match` names `current` or is `*` (JSON answers only)."""
+    return applies(request) and names(request.META.get("HTTP_IF_NONE_MATCH"), current)
 
 
 def with_tag(request: Request | HttpRequest, response: _R, current: str) -> _R:
