@@ -388,10 +388,15 @@ def report(results: list[Result], equivalents: list[Equivalent], *, check_stale:
 # --- the CI sample -------------------------------------------------------------------------------
 
 
+def module_of_day(day: datetime.date, modules: list[Module]) -> Module:
+    """The day's module: the rotation goes through `modules` one a day (UTC)."""
+    return modules[day.toordinal() % len(modules)]
+
+
 def sample_for(day: datetime.date, modules: list[Module], size: int) -> tuple[Module, list[str]]:
-    """The day's module (rotating through modules.toml), and `size` of its mutants chosen by a hash of
-    the day and each mutant's name: the same sample all day, another one tomorrow."""
-    module = modules[day.toordinal() % len(modules)]
+    """The day's module (module_of_day), and `size` of its mutants chosen by a hash of the day and each
+    mutant's name: the same sample all day, another one tomorrow."""
+    module = module_of_day(day, modules)
     names = mutant_names(module)
     if len(names) <= size:
         return module, names
@@ -468,7 +473,7 @@ def main() -> None:
         # The rotation: the modules whose full run met the target; the sample guards them against regressions.
         modules = pick([args.module]) if args.module else [m for m in pick([]) if m.in_ci]
         if args.needs_postgres:
-            sys.exit(0 if modules[args.date.toordinal() % len(modules)].database == "postgres" else 1)
+            sys.exit(0 if module_of_day(args.date, modules).database == "postgres" else 1)
         module, names = sample_for(args.date, [dataclasses.replace(m, sample=True) for m in modules], args.size)
         print(f"== the sample of {args.date}: {len(names)} mutants of {module.path}")
         if args.dry_run:
