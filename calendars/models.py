@@ -85,8 +85,14 @@ class CalendarQuerySet(models.QuerySet["Calendar"]):
         return self.filter(Q(creator=user) | Exists(_invitations_of(user, OuterRef("pk"), VISIBLE_STATUSES)))
 
     def member_of(self, user: User) -> CalendarQuerySet:
-        """Calendars the user created or takes part in (accepted an invitation to)."""
-        return self.filter(Q(creator=user) | Exists(_invitations_of(user, OuterRef("pk"), [InvitationStatus.ACCEPTED])))
+        """Calendars the user created or takes part in (accepted an invitation to).
+
+        One `pk IN` of a UNION ALL of the two, each an index look-up, as the list's SQL has it
+        (calendars.read_models `_MEMBER`): an OR of the two made PostgreSQL read every calendar (docs/performance.md).
+        """
+        created = self.model._default_manager.filter(creator=user).order_by().values("pk")
+        joined = Invitation.objects.filter(invitee=user, status=InvitationStatus.ACCEPTED).order_by()
+        return self.filter(pk__in=created.union(joined.values("calendar_id"), all=True))
 
     def created_by(self, user: User) -> CalendarQuerySet:
         """Calendars the user created."""
