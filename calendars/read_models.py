@@ -108,13 +108,14 @@ _SQLITE = _Dialect(
 )
 
 
-def _dialect() -> _Dialect:
-    return _POSTGRESQL if connection.vendor == "postgresql" else _SQLITE
+def dialect(vendor: str | None = None) -> _Dialect:
+    """The SQL spelling of the database in use (or of `vendor`): PostgreSQL's, or SQLite's."""
+    return _POSTGRESQL if (vendor or connection.vendor) == "postgresql" else _SQLITE
 
 
 @functools.cache
 def _statements(vendor: str) -> dict[str, str]:
-    sql = _POSTGRESQL if vendor == "postgresql" else _SQLITE
+    sql = dialect(vendor)
     statements = {
         # Days with their slots (a day without slots comes once, with NULLs): days by date, a day's slots by
         # start then id, as the calendar has always listed them (the day's own list orders by start, end, id).
@@ -279,7 +280,7 @@ def calendar_bodies(rows: Sequence[tuple]) -> list[dict[str, Any]]:
         return []
     statements = _statements(connection.vendor)
     calendar_ids = [row[0] for row in rows]
-    ids = _dialect().id_list(calendar_ids)
+    ids = dialect().id_list(calendar_ids)
     days: dict[int, list[dict[str, Any]]] = {pk: [] for pk in calendar_ids}
     owners: dict[int, set[int]] = {pk: set() for pk in calendar_ids}
     if connection.vendor == "postgresql":

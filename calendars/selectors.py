@@ -8,6 +8,7 @@ calendars.read_models.
 from __future__ import annotations
 
 import datetime
+import functools
 import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -85,14 +86,13 @@ class SchedulingInputs:
     slots: Iterator[SlotFields]
 
 
-_SLOTS_SQL = {
+@functools.cache
+def _slots_sql(vendor: str) -> str:
     # Times as SQLite stores them (ISO text, parsed once per distinct value below): its adapter would convert
     # every row in Python. PostgreSQL's adapter converts in C. The calendar's days are known: no join.
-    "sqlite": """SELECT owner_id, day_id, CAST(start_time AS text), CAST(end_time AS text), preference
-FROM calendars_timeslot WHERE day_id IN (SELECT value FROM json_each(%s))""",
-    "postgresql": """SELECT owner_id, day_id, start_time, end_time, preference
-FROM calendars_timeslot WHERE day_id = ANY(%s)""",
-}
+    times = "start_time, end_time" if vendor == "postgresql" else "CAST(start_time AS text), CAST(end_time AS text)"
+    ids = read_models.dialect(vendor).ids
+    return f"SELECT owner_id, day_id, {times}, preference FROM calendars_timeslot WHERE day_id {ids}"  # noqa: S608
 
 
 def _slot_tuples(owners: dict[int, str], dates: dict[int, datetime.date]) -> Iterator[tuple]:
@@ -104,10 +104,7 @@ def _slot_tuples(owners: dict[int, str], dates: dict[int, datetime.date]) -> Ite
     """
     times: dict[Any, datetime.time] = {}
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_SLOTS_SQL["postgresql"], [list(dates)])
-        else:
-            cursor.execute(_SLOTS_SQL["sqlite"], ["[" + ",".join(str(int(pk)) for pk in dates) + "]"])
+        cursor.execute(_slots_sql(connection.vendor), {"ids": read_models.dialect().id_list(list(dates))})
         while rows := cursor.fetchmany(2000):
             for owner_id, day_id, start, end, preference in rows:
                 owner = owners.get(owner_id)
