@@ -16,8 +16,7 @@ from contacts import openapi, selectors, services
 from contacts.models import Contact
 from contacts.serializers import ContactActionSerializer, ContactSerializer
 from idempotency.views import IdempotentWrites
-from oneonone import etags
-from oneonone.pagination import paginate_rows
+from oneonone.pagination import tagged_rows
 
 
 @openapi.contact_viewset
@@ -117,15 +116,10 @@ class ContactViewSet(IdempotentWrites, viewsets.ModelViewSet):
         come from the same rows, in the selector's order, so a poll that changed nothing is a 304 from the
         user's query and this one (oneonone.etags).
         """
-        request = self.request
         rows = list(queryset.values_list("id", "username"))
-        current = etags.tag("contacts", kind, request.user.pk, request.build_absolute_uri(), rows)
-
-        def page() -> Response:
-            shown = paginate_rows(self, request, rows)
-            return self.get_paginated_response([{"id": pk, "username": name} for pk, name in shown])
-
-        return etags.answer(request, current, page)
+        return tagged_rows(
+            self, self.request, ("contacts", kind), rows, lambda shown: [{"id": pk, "username": n} for pk, n in shown]
+        )
 
     @openapi.friends
     @action(detail=False, methods=["get"])

@@ -25,8 +25,7 @@ from invitations.serializers import (
     InvitationReminderSerializer,
     InvitationSerializer,
 )
-from oneonone import etags
-from oneonone.pagination import paginate_rows
+from oneonone.pagination import tagged_rows
 
 if TYPE_CHECKING:
     from calendars.access import ViewedCalendar
@@ -96,10 +95,4 @@ class InvitationInboxView(generics.ListAPIView):
         # Every invitation of mine (after the `status` filter) in one query, with what the inbox shows of it:
         # the page, the count and the ETag come from the same rows (a poll: the user's query and this one).
         rows = selectors.inbox_rows(self.filter_queryset(self.get_queryset()))
-        current = etags.tag("inbox", request.user.pk, request.build_absolute_uri(), rows)
-
-        def page() -> Response:
-            shown = paginate_rows(self, request, rows)
-            return self.get_paginated_response(selectors.inbox_bodies(shown))
-
-        return etags.answer(request, current, page)
+        return tagged_rows(self, request, ("inbox",), rows, selectors.inbox_bodies)

@@ -7,9 +7,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.paginator import InvalidPage, Page
 from django.core.paginator import Paginator as DjangoPaginator
+from django.http import HttpResponseBase
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
+from rest_framework.response import Response
+
+from oneonone import etags
 
 if TYPE_CHECKING:
     # rest_framework.generics reads the pagination setting as it loads: imported for the checker alone.
@@ -119,3 +123,20 @@ def paginate_fetched(
 def paginate_rows(view: GenericAPIView[Any], request: Request, rows: Sequence[_Row]) -> list[_Row]:
     """The view's page of rows all read already (a short list whose rows also make its ETag)."""
     return paginate_fetched(view, request, lambda limit, offset: (rows[offset : offset + limit], len(rows)))
+
+
+def tagged_rows(
+    view: GenericAPIView[Any],
+    request: Request,
+    kind: tuple[str, ...],
+    rows: Sequence[_Row],
+    bodies: Callable[[list[_Row]], list[Any]],
+) -> HttpResponseBase:
+    """A short list read whole, polled: its ETag from every row (with `kind`, who asks and the URL, which the
+    page links hold), its page of `bodies` from the same rows; a 304 when nothing changed (oneonone.etags)."""
+    current = etags.tag(*kind, request.user.pk, request.build_absolute_uri(), rows)
+
+    def page() -> Response:
+        return view.get_paginated_response(bodies(paginate_rows(view, request, rows)))
+
+    return etags.answer(request, current, page)
