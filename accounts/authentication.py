@@ -11,7 +11,7 @@ ORM converts them).
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Field
@@ -25,6 +25,9 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
 
+if TYPE_CHECKING:
+    from django.db.models.sql.compiler import SQLCompiler
+
 
 def _column(field: object) -> str:
     if not isinstance(field, Field) or field.column is None:
@@ -33,8 +36,9 @@ def _column(field: object) -> str:
 
 
 @functools.cache
-def _statement(vendor: str) -> tuple[str, list[str], dict[Any, Any]]:
-    """The SELECT of one user by id, the attribute names of its columns, and the ORM's converters for them."""
+def _statement(vendor: str) -> tuple[str, list[str], dict[Any, Any], SQLCompiler]:
+    """The SELECT of one user by id, the attribute names of its columns, the ORM's converters for them and the
+    compiler that applies them (built once, as the converters are)."""
     model = User
     fields = list(model._meta.concrete_fields)
     compiler = model.objects.all().query.get_compiler(connection=connection)
@@ -43,19 +47,18 @@ def _statement(vendor: str) -> tuple[str, list[str], dict[Any, Any]]:
     key = quote(_column(model._meta.get_field(api_settings.USER_ID_FIELD)))
     sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {key} = %s"  # noqa: S608 - names from the model
     converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
-    return sql, [field.attname for field in fields], converters
+    return sql, [field.attname for field in fields], converters, compiler
 
 
 def user_by_id(user_id: int) -> User | None:
     """The user with this id (as `User.objects.get(id=user_id)` loads it), or None; one statement."""
-    sql, names, converters = _statement(connection.vendor)
+    sql, names, converters, compiler = _statement(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [user_id])
         row = cursor.fetchone()
     if row is None:
         return None
     if converters:
-        compiler = User.objects.all().query.get_compiler(connection=connection)
         row = next(iter(compiler.apply_converters([row], converters)))
     return User.from_db(connection.alias, names, row)
 
